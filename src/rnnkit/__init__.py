@@ -1,0 +1,11 @@
+"""rnnkit: recurrent neural networks for text classification, from the equations to the GPU.
+
+``import rnnkit as keras`` and ``from rnnkit import layers`` port a Keras notebook.
+"""
+
+from . import activations, config, initializers, layers, utils
+from .random import set_random_seed
+
+__version__ = "0.1.0"
+
+__all__ = ["activations", "config", "initializers", "layers", "utils", "set_random_seed"]

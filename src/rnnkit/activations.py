@@ -1,0 +1,86 @@
+"""Activation functions with the derivative each backward pass needs.
+
+Every activation used here has a derivative that can be written in terms of its *output* y
+(tanh' = 1 − y², σ' = y(1 − y), …), so layers only keep outputs in their caches.
+Softmax is not elementwise; its Jacobian-vector product is ``softmax_backward``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^(−x)), evaluated without overflow for large |x|."""
+    # tanh form: σ(x) = ½(1 + tanh(x/2)) is exact and never overflows.
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, shifted by the max for stability."""
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_backward(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """dL/dx for y = softmax(x): J·dy = y ⊙ (dy − Σ_j dy_j y_j)."""
+    return y * (dy - (dy * y).sum(axis=-1, keepdims=True))
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation: ``fn(x)`` and ``grad(y)`` = f'(x) written with y = f(x)."""
+
+    name: str
+    fn: Callable[[np.ndarray], np.ndarray]
+    grad: Callable[[np.ndarray], np.ndarray]
+
+
+def _relu_grad(y):
+    return (y > 0).astype(y.dtype)
+
+
+def _hard_sigmoid(x):
+    # Keras 3: relu6(x + 3) / 6
+    return np.clip(x / 6.0 + 0.5, 0.0, 1.0)
+
+
+def _hard_sigmoid_grad(y):
+    return ((y > 0) & (y < 1)).astype(y.dtype) / 6.0
+
+
+ELEMENTWISE = {
+    "linear": Activation("linear", lambda x: x, lambda y: np.ones_like(y)),
+    "tanh": Activation("tanh", np.tanh, lambda y: 1.0 - y * y),
+    "sigmoid": Activation("sigmoid", sigmoid, lambda y: y * (1.0 - y)),
+    "relu": Activation("relu", lambda x: np.maximum(x, 0), _relu_grad),
+    "hard_sigmoid": Activation("hard_sigmoid", _hard_sigmoid, _hard_sigmoid_grad),
+}
+ALL_NAMES = tuple(ELEMENTWISE) + ("softmax",)
+
+
+def normalize(identifier) -> str:
+    """Map a Keras activation identifier (None, 'linear', 'tanh', a Keras config dict …) to a name."""
+    if identifier is None:
+        return "linear"
+    if isinstance(identifier, dict):  # Keras 3 serialized form
+        identifier = identifier.get("config", identifier.get("class_name"))
+    if isinstance(identifier, str) and identifier in ALL_NAMES:
+        return identifier
+    raise ValueError(
+        f"unknown activation {identifier!r}; expected one of {', '.join(ALL_NAMES)} or None"
+    )
+
+
+def get_elementwise(identifier) -> Activation:
+    """The elementwise activation named by ``identifier``; softmax is refused (not elementwise)."""
+    name = normalize(identifier)
+    if name not in ELEMENTWISE:
+        raise ValueError(
+            f"activation {name!r} is not elementwise and cannot be used here; "
+            f"expected one of {', '.join(ELEMENTWISE)}"
+        )
+    return ELEMENTWISE[name]

@@ -1,0 +1,184 @@
+"""The layer contract every engine and the training loop rely on.
+
+A layer is a model description (its Keras config) plus its NumPy math:
+
+* ``build(input_shape)`` creates the weights, in Keras's order and layout, from the initializers;
+* ``forward(x, training, mask)`` computes the output and keeps what ``backward`` needs;
+* ``backward(dy)`` returns dL/dx and stores dL/dw for every weight in ``grads`` (same order);
+* ``compute_mask`` / ``compute_output_shape`` describe what flows to the next layer.
+
+Weights are updated in place by optimizers, so ``params()`` hands out the live arrays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import numpy as np
+
+from .. import config as _config
+from .. import random as _random
+
+_name_counts: defaultdict[str, int] = defaultdict(int)
+
+
+def clear_session() -> None:
+    """Reset automatic layer names (``lstm``, ``lstm_1`` …), like ``keras.backend.clear_session``."""
+    _name_counts.clear()
+
+
+def unique_name(base: str) -> str:
+    """Keras's naming: the first layer of a kind is ``base``, the next ``base_1``, ``base_2`` …"""
+    n = _name_counts[base]
+    _name_counts[base] += 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def check_fraction(name: str, value) -> float:
+    """A rate in [0, 1), as dropout rates must be."""
+    if not isinstance(value, (int, float, np.floating)) or not 0.0 <= float(value) < 1.0:
+        raise ValueError(f"{name} must be a float in [0, 1), got {value!r}")
+    return float(value)
+
+
+def check_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Layer:
+    """Base class: name, dtype, weights and gradients, config round-trip."""
+
+    #: Keras keyword arguments every layer accepts.
+    _BASE_KWARGS = ("name", "trainable", "dtype", "input_shape", "seed")
+
+    def __init__(self, name: str | None = None, trainable: bool = True, dtype=None,
+                 input_shape=None, seed: int | None = None, **kwargs):
+        if kwargs:
+            bad = ", ".join(sorted(kwargs))
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {bad}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.trainable = bool(trainable)
+        self.dtype = _config.standardize_dtype(dtype)
+        self.seed = seed
+        self.rng = _random.make_rng(seed)
+        # Keras accepts input_shape on the first layer of a Sequential model.
+        self.input_shape_hint = tuple(input_shape) if input_shape is not None else None
+        self.built = False
+        self.input_shape: tuple | None = None
+        self._weight_names: list[str] = []
+        self.grads: list[np.ndarray | None] = []
+
+    # ---- weights -----------------------------------------------------------------------------
+    def add_weight(self, name: str, shape: tuple, initializer) -> np.ndarray:
+        """Create a weight from ``initializer`` and register it (order = Keras's order)."""
+        value = np.ascontiguousarray(initializer(tuple(shape), self.dtype, self.rng))
+        setattr(self, name, value)
+        self._weight_names.append(name)
+        return value
+
+    @property
+    def weight_names(self) -> list[str]:
+        return list(self._weight_names)
+
+    def params(self) -> list[np.ndarray]:
+        """The live weight arrays, in Keras's order (optimizers update them in place)."""
+        return [getattr(self, n) for n in self._weight_names]
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        return self.params()
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the weights, exactly Keras's ``layer.get_weights()`` list."""
+        return [w.copy() for w in self.params()]
+
+    def set_weights(self, weights) -> None:
+        """Load a list of arrays in Keras's order; shapes must match exactly."""
+        if not self.built:
+            raise ValueError(f"layer {self.name!r} is not built yet; call it on data or build() first")
+        own = self.params()
+        if len(weights) != len(own):
+            raise ValueError(
+                f"layer {self.name!r} expects {len(own)} weight arrays "
+                f"({', '.join(self._weight_names)}), got {len(weights)}"
+            )
+        for name, dst, src in zip(self._weight_names, own, weights):
+            src = np.asarray(src)
+            if src.shape != dst.shape:
+                raise ValueError(
+                    f"layer {self.name!r} weight {name!r} has shape {dst.shape}, got {src.shape}"
+                )
+            dst[...] = src
+
+    def count_params(self) -> int:
+        return int(sum(w.size for w in self.params()))
+
+    def zero_grads(self) -> None:
+        self.grads = [np.zeros_like(w) for w in self.params()]
+
+    # ---- shapes and calls ----------------------------------------------------------------------
+    def build(self, input_shape: tuple) -> None:
+        self.input_shape = tuple(input_shape)
+        self.built = True
+
+    def ensure_built(self, input_shape: tuple) -> None:
+        if not self.built:
+            self.build(tuple(input_shape))
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return tuple(input_shape)
+
+    def compute_mask(self, x, mask):
+        """The mask the next layer sees; by default it passes through unchanged."""
+        return mask
+
+    def forward(self, x, training: bool = False, mask=None):
+        raise NotImplementedError
+
+    def backward(self, dy):
+        raise NotImplementedError
+
+    def __call__(self, x, training: bool = False, mask=None):
+        """Build on first use, then ``forward`` — handy outside a model."""
+        self.ensure_built((None,) + tuple(np.shape(x)[1:]))
+        return self.forward(x, training=training, mask=mask)
+
+    # ---- config ----------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}>"
+
+    # ---- input checks ----------------------------------------------------------------------------
+    def _float_input(self, x, rank: int | None = None, features: int | None = None) -> np.ndarray:
+        """``x`` as an array of this layer's float dtype, with a clear error for a wrong shape."""
+        x = np.asarray(x)
+        if x.dtype.kind not in "fiub":
+            raise TypeError(f"layer {self.name!r} expects numeric input, got dtype {x.dtype}")
+        if rank is not None and x.ndim != rank:
+            raise ValueError(
+                f"layer {self.name!r} expects input of rank {rank} "
+                f"{_rank_hint(rank)}, got shape {x.shape}"
+            )
+        if features is not None and x.shape[-1] != features:
+            raise ValueError(
+                f"layer {self.name!r} expects {features} features on the last axis, "
+                f"got shape {x.shape}"
+            )
+        return x.astype(self.dtype, copy=False)
+
+
+def _rank_hint(rank: int) -> str:
+    return {2: "(batch, features)", 3: "(batch, time, features)"}.get(rank, "")

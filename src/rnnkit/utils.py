@@ -1,0 +1,5 @@
+"""Keras's ``keras.utils`` helpers that rnnkit provides."""
+
+from .random import set_random_seed
+
+__all__ = ["set_random_seed"]
