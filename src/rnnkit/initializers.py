@@ -7,9 +7,9 @@ a dtype and a ``numpy.random.Generator`` returns a new array.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
+
+from .naming import snake_case
 
 
 class Initializer:
@@ -21,7 +21,7 @@ class Initializer:
 
     @property
     def name(self) -> str:
-        return _snake(type(self).__name__)
+        return snake_case(type(self).__name__)
 
 
 class Zeros(Initializer):
@@ -145,18 +145,14 @@ _CLASSES = {
 _ALIASES = {"uniform": "RandomUniform", "normal": "RandomNormal", "zero": "Zeros", "one": "Ones"}
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 def _by_name(name: str) -> type:
     name = _ALIASES.get(name, name)
     for cls_name, cls in _CLASSES.items():
-        if name in (cls_name, _snake(cls_name)):
+        if name in (cls_name, snake_case(cls_name)):
             return cls
     raise ValueError(
         f"unknown initializer {name!r}; expected one of "
-        f"{', '.join(_snake(n) for n in _CLASSES)} or an Initializer"
+        f"{', '.join(snake_case(n) for n in _CLASSES)} or an Initializer"
     )
 
 

@@ -1,6 +1,11 @@
 """Keras-named layers, each with hand-written NumPy forward and backward passes."""
 
 from .base import Layer, clear_session
+from .bidirectional import Bidirectional
+from .cells import GRUCell, LSTMCell, SimpleRNNCell
 from .core import Dense, Dropout, Embedding, Input, InputLayer
+from .recurrent import GRU, LSTM, RNN, SimpleRNN
 
-__all__ = ["Layer", "clear_session", "Input", "InputLayer", "Dense", "Embedding", "Dropout"]
+__all__ = ["Layer", "clear_session", "Input", "InputLayer", "Dense", "Embedding", "Dropout",
+           "RNN", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell",
+           "Bidirectional"]

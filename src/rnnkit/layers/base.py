@@ -12,31 +12,11 @@ Weights are updated in place by optimizers, so ``params()`` hands out the live a
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
-
 import numpy as np
 
 from .. import config as _config
 from .. import random as _random
-
-_name_counts: defaultdict[str, int] = defaultdict(int)
-
-
-def clear_session() -> None:
-    """Reset automatic layer names (``lstm``, ``lstm_1`` …), like ``keras.backend.clear_session``."""
-    _name_counts.clear()
-
-
-def unique_name(base: str) -> str:
-    """Keras's naming: the first layer of a kind is ``base``, the next ``base_1``, ``base_2`` …"""
-    n = _name_counts[base]
-    _name_counts[base] += 1
-    return base if n == 0 else f"{base}_{n}"
-
-
-def snake_case(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+from ..naming import clear_session, snake_case, unique_name  # noqa: F401 (re-exported)
 
 
 def check_fraction(name: str, value) -> float:

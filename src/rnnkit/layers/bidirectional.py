@@ -1,0 +1,150 @@
+"""Bidirectional: two recurrent drivers, one reading forwards and one backwards, merged."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer
+from .recurrent import GRU, LSTM, RNN, SimpleRNN
+
+MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+_RECURRENT = {cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU)}
+
+
+def _copy_layer(layer: RNN, **changes) -> RNN:
+    """A fresh layer of the same kind from ``layer``'s config with ``changes`` applied."""
+    return type(layer).from_config({**layer.get_config(), **changes})
+
+
+class Bidirectional(Layer):
+    """Runs ``layer`` forwards and a copy of it with ``go_backwards=True``, then merges them.
+
+    With ``return_sequences`` the backward outputs are flipped back into time order before the
+    merge, and both directions output zeros at masked steps (Keras's ``zero_output_for_mask``).
+    Weights: the forward layer's, then the backward layer's.
+    """
+
+    def __init__(self, layer: RNN, merge_mode="concat", backward_layer: RNN | None = None,
+                 **kwargs):
+        if not isinstance(layer, RNN):
+            raise TypeError(f"Bidirectional wraps a SimpleRNN, LSTM or GRU layer, got {layer!r}")
+        if merge_mode not in MERGE_MODES:
+            raise ValueError(f"unknown merge_mode {merge_mode!r}; expected one of "
+                             f"'concat', 'sum', 'mul', 'ave' or None")
+        kwargs.setdefault("dtype", layer.dtype)
+        super().__init__(**kwargs)
+        self.merge_mode = merge_mode
+        self.forward_layer = _copy_layer(layer, name=f"forward_{layer.name}")
+        self.backward_layer = backward_layer or _copy_layer(
+            layer, name=f"backward_{layer.name}", go_backwards=True)
+        if self.backward_layer.return_sequences != self.forward_layer.return_sequences:
+            raise ValueError("Bidirectional: forward and backward layers must agree on "
+                             "return_sequences")
+        for direction in (self.forward_layer, self.backward_layer):
+            direction.zero_output_for_mask = direction.return_sequences
+        self.return_sequences = self.forward_layer.return_sequences
+        self.return_state = self.forward_layer.return_state
+
+    # ---- weights -------------------------------------------------------------------------------
+    def build(self, input_shape):
+        self.forward_layer.ensure_built(input_shape)
+        self.backward_layer.ensure_built(input_shape)
+        self._weight_names = ([f"forward/{n}" for n in self.forward_layer.weight_names]
+                              + [f"backward/{n}" for n in self.backward_layer.weight_names])
+        super().build(input_shape)
+
+    def params(self):
+        return self.forward_layer.params() + self.backward_layer.params()
+
+    def compute_output_shape(self, input_shape):
+        out = self.forward_layer.compute_output_shape(input_shape)
+        states = []
+        if self.return_state:
+            out, states = out[0], out[1:] * 2
+        if self.merge_mode == "concat":
+            out = out[:-1] + (2 * out[-1],)
+        elif self.merge_mode is None:
+            out = [out, out]
+        return [out, *states] if states else out
+
+    def compute_mask(self, x, mask):
+        return mask if self.return_sequences else None
+
+    # ---- forward and backward --------------------------------------------------------------------
+    def forward(self, x, training=False, mask=None):
+        y_f = self.forward_layer.forward(x, training=training, mask=mask)
+        y_b = self.backward_layer.forward(x, training=training, mask=mask)
+        states = []
+        if self.return_state:
+            (y_f, *s_f), (y_b, *s_b) = y_f, y_b
+            states = s_f + s_b
+        if self.return_sequences:
+            y_b = y_b[:, ::-1]                         # back into time order
+        self._cache = (y_f, y_b)
+        merged = self._merge(y_f, y_b)
+        return [merged, *states] if self.return_state else merged
+
+    def _merge(self, y_f, y_b):
+        if self.merge_mode == "concat":
+            return np.concatenate([y_f, y_b], axis=-1)
+        if self.merge_mode == "sum":
+            return y_f + y_b
+        if self.merge_mode == "ave":
+            return (y_f + y_b) / 2
+        if self.merge_mode == "mul":
+            return y_f * y_b
+        return [y_f, y_b]
+
+    def _unmerge(self, d):
+        """dL/dy_f and dL/dy_b from dL/d(merged output)."""
+        y_f, y_b = self._cache
+        if self.merge_mode == "concat":
+            u = y_f.shape[-1]
+            return d[..., :u], d[..., u:]
+        if self.merge_mode == "sum":
+            return d, d
+        if self.merge_mode == "ave":
+            return d / 2, d / 2
+        if self.merge_mode == "mul":
+            return d * y_b, d * y_f
+        return d[0], d[1]
+
+    def backward(self, dy):
+        d_states = []
+        if self.return_state:
+            dy, d_states = dy[0], list(dy[1:])
+        d_f, d_b = self._unmerge(dy)
+        if self.return_sequences:
+            d_b = d_b[:, ::-1]
+        n = len(d_states) // 2
+        if self.return_state:
+            d_f, d_b = [d_f, *d_states[:n]], [d_b, *d_states[n:]]
+        dx = self.forward_layer.backward(d_f) + self.backward_layer.backward(d_b)
+        self.grads = self.forward_layer.grads + self.backward_layer.grads
+        return dx
+
+    # ---- config ----------------------------------------------------------------------------------
+    def get_config(self):
+        inner = {k: v for k, v in self.forward_layer.get_config().items()}
+        inner["name"] = inner["name"].removeprefix("forward_")
+        config = {**super().get_config(), "merge_mode": self.merge_mode,
+                  "layer": {"class_name": type(self.forward_layer).__name__, "config": inner}}
+        back = self.backward_layer.get_config()
+        if back != {**inner, "name": back["name"], "go_backwards": True}:
+            config["backward_layer"] = {"class_name": type(self.backward_layer).__name__,
+                                        "config": back}
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        layer = _deserialize(config.pop("layer"))
+        backward = config.pop("backward_layer", None)
+        return cls(layer, backward_layer=_deserialize(backward) if backward else None, **config)
+
+
+def _deserialize(spec: dict) -> RNN:
+    name = spec.get("class_name")
+    if name not in _RECURRENT:
+        raise ValueError(f"Bidirectional can wrap {', '.join(_RECURRENT)}, got {name!r}")
+    return _RECURRENT[name].from_config(spec["config"])

@@ -1,0 +1,273 @@
+"""Recurrent cells: one time step's equations, forward and backward.
+
+Notation (DESIGN.md §2): x_t input, h state, W kernel (in, k·u), U recurrent_kernel (u, k·u),
+k gate blocks of u units each. The driver (recurrent.py) computes the input projection
+``xw = x·W + b`` for every step at once; a cell only adds the recurrent part and the gate math:
+
+    SimpleRNN  h' = f(xw + h·U)
+    LSTM       [i f c o] = xw + h·U;   c' = σ(f)⊙c + σ(i)⊙g(c̃);   h' = σ(o)⊙g(c')
+    GRU        [z r ĥ] blocks; reset_after: ĥ = g(xw_h + r⊙(h·U_h + b_rec,h)),
+               else ĥ = g(xw_h + (r⊙h)·U_h);   h' = z⊙h + (1 − z)⊙ĥ
+
+``step_backward`` is the chain rule of ``step`` read bottom-up: it receives dL/d(new states),
+returns dL/d(xw_t) and dL/d(previous states), and adds this step's share of dL/dU (and, for
+GRU with reset_after, of the recurrent bias) into ``self.d_recurrent``. With recurrent dropout
+every gate block g sees its own masked copy h̃_g = h ⊙ m_g (one mask per gate, fixed over time).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations
+from .. import initializers as inits
+from .base import check_positive_int
+
+
+def recurrent_matmul(h: np.ndarray, U: np.ndarray, masks: np.ndarray | None):
+    """(h̃, h̃·U): h̃ = h, or one masked copy per gate block when ``masks`` (k, B, u) is given."""
+    if masks is None:
+        return h, h @ U
+    h_in = h * masks
+    u = U.shape[0]
+    return h_in, np.concatenate([h_in[g] @ U[:, g * u:(g + 1) * u] for g in range(len(masks))],
+                                axis=-1)
+
+
+def recurrent_matmul_backward(h_in, U, masks, d_out):
+    """Backward of ``recurrent_matmul``: (dL/dU, dL/dh) from dL/d(h̃·U) of shape (B, k·u)."""
+    if masks is None:
+        return h_in.T @ d_out, d_out @ U.T
+    u = U.shape[0]
+    blocks = [slice(g * u, (g + 1) * u) for g in range(len(masks))]
+    dU = np.concatenate([h_in[g].T @ d_out[:, b] for g, b in enumerate(blocks)], axis=1)
+    dh = sum((d_out[:, b] @ U[:, b].T) * masks[g] for g, b in enumerate(blocks))
+    return dU, dh
+
+
+class RecurrentCell:
+    """Weights and one step's math; subclasses set ``n_gates`` and ``state_names``."""
+
+    n_gates = 1
+    state_names: tuple[str, ...] = ("h",)
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros"):
+        self.units = check_positive_int("units", units)
+        self.activation = activations.get_elementwise(activation)
+        self.recurrent_activation = activations.get_elementwise(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = inits.get(kernel_initializer)
+        self.recurrent_initializer = inits.get(recurrent_initializer)
+        self.bias_initializer = inits.get(bias_initializer)
+        self.weight_names: list[str] = []
+
+    # ---- weights -----------------------------------------------------------------------------
+    def build(self, input_dim: int, dtype: str, rng: np.random.Generator) -> None:
+        ku = self.n_gates * self.units
+        self._add("kernel", self.kernel_initializer((input_dim, ku), dtype, rng))
+        self._add("recurrent_kernel", self.recurrent_initializer((self.units, ku), dtype, rng))
+        if self.use_bias:
+            self._add("bias", self.initial_bias(dtype, rng))
+
+    def _add(self, name, value):
+        setattr(self, name, np.ascontiguousarray(value))
+        self.weight_names.append(name)
+
+    def initial_bias(self, dtype, rng) -> np.ndarray:
+        return self.bias_initializer((self.n_gates * self.units,), dtype, rng)
+
+    def params(self) -> list[np.ndarray]:
+        return [getattr(self, n) for n in self.weight_names]
+
+    @property
+    def input_bias(self):
+        """The part of the bias added with x·W (all of it, except for GRU reset_after)."""
+        return self.bias if self.use_bias else None
+
+    # ---- time loop hooks -----------------------------------------------------------------------
+    def zero_states(self, batch: int, dtype) -> tuple[np.ndarray, ...]:
+        return tuple(np.zeros((batch, self.units), dtype) for _ in self.state_names)
+
+    def start_backward(self) -> None:
+        """Zero the accumulators that ``step_backward`` adds into, one per weight."""
+        self.d_recurrent = np.zeros_like(self.recurrent_kernel)
+        self.d_recurrent_bias = None
+
+    def weight_grads(self, dW: np.ndarray, dxw_sum: np.ndarray) -> list[np.ndarray]:
+        """Gradients in weight order, from the input part (driver) and the recurrent part (steps)."""
+        return [dW, self.d_recurrent] + ([dxw_sum] if self.use_bias else [])
+
+    def get_config(self) -> dict:
+        return {"units": self.units, "activation": self.activation.name,
+                "recurrent_activation": self.recurrent_activation.name,
+                "use_bias": self.use_bias,
+                "kernel_initializer": inits.serialize(self.kernel_initializer),
+                "recurrent_initializer": inits.serialize(self.recurrent_initializer),
+                "bias_initializer": inits.serialize(self.bias_initializer)}
+
+
+class SimpleRNNCell(RecurrentCell):
+    """h' = f(x·W + h·U + b)."""
+
+    def step(self, xw_t, states, masks=None):
+        (h,) = states
+        h_in, hU = recurrent_matmul(h, self.recurrent_kernel, masks)
+        h_new = self.activation.fn(xw_t + hU)
+        return (h_new,), (h_in, h_new, masks)
+
+    def step_backward(self, d_states, cache):
+        (dh_new,) = d_states
+        h_in, h_new, masks = cache
+        da = dh_new * self.activation.grad(h_new)                     # through f
+        dU, dh = recurrent_matmul_backward(h_in, self.recurrent_kernel, masks, da)
+        self.d_recurrent += dU
+        return da, (dh,)
+
+
+class LSTMCell(RecurrentCell):
+    """Keras's gate order i, f, c, o; states (h, c)."""
+
+    n_gates = 4
+    state_names = ("h", "c")
+
+    def __init__(self, units, unit_forget_bias: bool = True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def initial_bias(self, dtype, rng):
+        bias = super().initial_bias(dtype, rng)
+        if self.unit_forget_bias:  # Keras: the forget slice is *set* to one, not incremented
+            bias[self.units:2 * self.units] = 1.0
+        return bias
+
+    def step(self, xw_t, states, masks=None):
+        h, c = states
+        u, sig, act = self.units, self.recurrent_activation.fn, self.activation.fn
+        h_in, hU = recurrent_matmul(h, self.recurrent_kernel, masks)
+        z = xw_t + hU
+        i, f = sig(z[:, :u]), sig(z[:, u:2 * u])
+        g, o = act(z[:, 2 * u:3 * u]), sig(z[:, 3 * u:])
+        c_new = f * c + i * g                                          # c' = f⊙c + i⊙g
+        tc = act(c_new)
+        h_new = o * tc                                                 # h' = o⊙g(c')
+        return (h_new, c_new), (h_in, c, i, f, g, o, tc, masks)
+
+    def step_backward(self, d_states, cache):
+        dh_new, dc_new = d_states
+        h_in, c, i, f, g, o, tc, masks = cache
+        dsig, dact = self.recurrent_activation.grad, self.activation.grad
+        dc = dc_new + dh_new * o * dact(tc)                            # both paths into c'
+        dz = np.concatenate([dc * g * dsig(i),                         # dz_i
+                             dc * c * dsig(f),                         # dz_f
+                             dc * i * dact(g),                         # dz_c
+                             dh_new * tc * dsig(o)], axis=1)           # dz_o
+        dU, dh = recurrent_matmul_backward(h_in, self.recurrent_kernel, masks, dz)
+        self.d_recurrent += dU
+        return dz, (dh, dc * f)                                        # dc_prev = dc⊙f
+
+    def get_config(self):
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+
+
+class GRUCell(RecurrentCell):
+    """Keras's gate order z, r, h; ``reset_after`` selects where the reset gate applies."""
+
+    n_gates = 3
+
+    def __init__(self, units, reset_after: bool = True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.reset_after = bool(reset_after)
+
+    def initial_bias(self, dtype, rng):
+        if not self.reset_after:
+            return super().initial_bias(dtype, rng)
+        # Row 0 is added with x·W, row 1 with h·U (so r can scale h·U_h + b_rec,h).
+        return self.bias_initializer((2, 3 * self.units), dtype, rng)
+
+    @property
+    def input_bias(self):
+        if not self.use_bias:
+            return None
+        return self.bias[0] if self.reset_after else self.bias
+
+    def step(self, xw_t, states, masks=None):
+        if self.reset_after:
+            return self._step_reset_after(xw_t, states[0], masks)
+        return self._step_reset_before(xw_t, states[0], masks)
+
+    def step_backward(self, d_states, cache):
+        if self.reset_after:
+            return self._backward_reset_after(d_states[0], cache)
+        return self._backward_reset_before(d_states[0], cache)
+
+    def _blend_backward(self, dh_new, h, z, h_hat):
+        """Through h' = z⊙h + (1−z)⊙ĥ and the nonlinearities that make z and ĥ."""
+        da_h = dh_new * (1.0 - z) * self.activation.grad(h_hat)       # dL/d(pre-activation of ĥ)
+        da_z = dh_new * (h - h_hat) * self.recurrent_activation.grad(z)
+        return da_h, da_z, dh_new * z                                  # … and the direct path to h
+
+    # ---- reset_after=True (Keras's and cuDNN's default) ----------------------------------------
+    def _step_reset_after(self, xw_t, h, masks):
+        u, sig = self.units, self.recurrent_activation.fn
+        h_in, rec = recurrent_matmul(h, self.recurrent_kernel, masks)
+        if self.use_bias:
+            rec = rec + self.bias[1]
+        z = sig(xw_t[:, :u] + rec[:, :u])
+        r = sig(xw_t[:, u:2 * u] + rec[:, u:2 * u])
+        rec_h = rec[:, 2 * u:]
+        h_hat = self.activation.fn(xw_t[:, 2 * u:] + r * rec_h)        # ĥ = g(xw_h + r⊙(hU_h + b))
+        h_new = z * h + (1.0 - z) * h_hat                              # h' = z⊙h + (1−z)⊙ĥ
+        return (h_new,), (h, h_in, z, r, rec_h, h_hat, masks)
+
+    def _backward_reset_after(self, dh_new, cache):
+        h, h_in, z, r, rec_h, h_hat, masks = cache
+        da_h, da_z, dh = self._blend_backward(dh_new, h, z, h_hat)
+        da_r = da_h * rec_h * self.recurrent_activation.grad(r)
+        d_rec = np.concatenate([da_z, da_r, da_h * r], axis=1)         # dL/d(h·U + b_rec)
+        dU, dh_rec = recurrent_matmul_backward(h_in, self.recurrent_kernel, masks, d_rec)
+        self.d_recurrent += dU
+        if self.use_bias:
+            self.d_recurrent_bias += d_rec.sum(axis=0)
+        return np.concatenate([da_z, da_r, da_h], axis=1), (dh + dh_rec,)
+
+    # ---- reset_after=False (the original GRU of Cho et al.) -------------------------------------
+    def _step_reset_before(self, xw_t, h, masks):
+        u, sig, U = self.units, self.recurrent_activation.fn, self.recurrent_kernel
+        h_zr, rec_zr = recurrent_matmul(h, U[:, :2 * u], None if masks is None else masks[:2])
+        z = sig(xw_t[:, :u] + rec_zr[:, :u])
+        r = sig(xw_t[:, u:2 * u] + rec_zr[:, u:])
+        h_h = h if masks is None else h * masks[2]
+        rh = r * h_h
+        h_hat = self.activation.fn(xw_t[:, 2 * u:] + rh @ U[:, 2 * u:])  # ĥ = g(xw_h + (r⊙h)U_h)
+        h_new = z * h + (1.0 - z) * h_hat
+        return (h_new,), (h, h_zr, z, r, h_h, rh, h_hat, masks)
+
+    def _backward_reset_before(self, dh_new, cache):
+        h, h_zr, z, r, h_h, rh, h_hat, masks = cache
+        u, U = self.units, self.recurrent_kernel
+        da_h, da_z, dh = self._blend_backward(dh_new, h, z, h_hat)
+        d_rh = da_h @ U[:, 2 * u:].T                                   # through (r⊙h̃)·U_h
+        da_r = d_rh * h_h * self.recurrent_activation.grad(r)
+        self.d_recurrent[:, 2 * u:] += rh.T @ da_h
+        dU_zr, dh_zr = recurrent_matmul_backward(
+            h_zr, U[:, :2 * u], None if masks is None else masks[:2],
+            np.concatenate([da_z, da_r], axis=1))
+        self.d_recurrent[:, :2 * u] += dU_zr
+        dh_h = d_rh * r if masks is None else d_rh * r * masks[2]
+        return np.concatenate([da_z, da_r, da_h], axis=1), (dh + dh_zr + dh_h,)
+
+    # ---- gradients ------------------------------------------------------------------------------
+    def start_backward(self):
+        super().start_backward()
+        if self.use_bias and self.reset_after:
+            self.d_recurrent_bias = np.zeros_like(self.bias[1])
+
+    def weight_grads(self, dW, dxw_sum):
+        if not (self.use_bias and self.reset_after):
+            return super().weight_grads(dW, dxw_sum)
+        return [dW, self.d_recurrent, np.stack([dxw_sum, self.d_recurrent_bias])]
+
+    def get_config(self):
+        return {**super().get_config(), "reset_after": self.reset_after}

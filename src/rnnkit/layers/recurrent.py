@@ -1,0 +1,267 @@
+"""The recurrent driver: a cell run over time, forward and back (BPTT).
+
+The driver owns everything that is about *time* rather than about one step (DESIGN.md §1):
+per-sequence dropout masks, the input projection xw = x·W + b for all steps in one matrix
+product, the step loop (reversed for ``go_backwards``), Keras's masking (a masked step carries
+the states over and repeats the previous output), ``return_sequences`` / ``return_state``, and
+backpropagation through time, full or truncated to the last ``bptt_truncate`` steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer, check_fraction, check_positive_int
+from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell
+
+# Keras options that exist for other backends or features; their defaults mean what we do.
+_INERT_OPTIONS = {"unroll": None, "implementation": None, "use_cudnn": None, "time_major": False,
+                  "stateful": False, "kernel_regularizer": None, "recurrent_regularizer": None,
+                  "bias_regularizer": None, "activity_regularizer": None,
+                  "kernel_constraint": None, "recurrent_constraint": None,
+                  "bias_constraint": None}
+
+
+def _pop_inert_options(kwargs: dict, layer_type: str) -> None:
+    """Drop Keras-only options at their defaults; refuse the ones we cannot honour."""
+    for key, neutral in _INERT_OPTIONS.items():
+        if key not in kwargs:
+            continue
+        value = kwargs.pop(key)
+        if neutral is not None or key.endswith(("regularizer", "constraint")):
+            if value not in (neutral, False, None):
+                raise ValueError(f"{layer_type}: {key}={value!r} is not supported by rnnkit; "
+                                 f"remove it (supported value: {neutral!r})")
+
+
+class RNN(Layer):
+    """Runs ``self.cell`` over the time axis of x (batch, time, features)."""
+
+    cell: RecurrentCell
+
+    def __init__(self, cell: RecurrentCell, dropout=0.0, recurrent_dropout=0.0,
+                 return_sequences=False, return_state=False, go_backwards=False,
+                 zero_output_for_mask=False, bptt_truncate: int | None = None, **kwargs):
+        _pop_inert_options(kwargs, type(self).__name__)
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.units = cell.units
+        self.dropout = check_fraction("dropout", dropout)
+        self.recurrent_dropout = check_fraction("recurrent_dropout", recurrent_dropout)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.bptt_truncate = None if bptt_truncate is None else check_positive_int(
+            "bptt_truncate", bptt_truncate)
+
+    # ---- weights live on the cell, as in Keras -------------------------------------------------
+    def build(self, input_shape):
+        if len(input_shape) != 3 or input_shape[-1] is None:
+            raise ValueError(f"layer {self.name!r} expects inputs of shape (batch, time, features)"
+                             f" with known features, got {tuple(input_shape)}")
+        self.cell.build(int(input_shape[-1]), self.dtype, self.rng)
+        self._weight_names = self.cell.weight_names
+        super().build(input_shape)
+
+    def params(self):
+        return self.cell.params()
+
+    def compute_output_shape(self, input_shape):
+        batch, time = input_shape[0], input_shape[1]
+        out = (batch, time, self.units) if self.return_sequences else (batch, self.units)
+        if self.return_state:
+            return [out] + [(batch, self.units)] * len(self.cell.state_names)
+        return out
+
+    def compute_mask(self, x, mask):
+        if mask is None or not self.return_sequences:
+            return None
+        mask = np.asarray(mask)
+        return mask[:, ::-1] if self.go_backwards else mask
+
+    # ---- forward ----------------------------------------------------------------------------------
+    def forward(self, x, training=False, mask=None):
+        x = self._float_input(x, rank=3, features=self.cell.kernel.shape[0])
+        batch, time, features = x.shape
+        order = np.arange(time)[::-1] if self.go_backwards else np.arange(time)
+        mask = self._check_mask(mask, batch, time)
+        step_mask = None if mask is None else mask[:, order, None]   # processing order
+
+        in_mask = self._dropout_mask((batch, features), self.dropout, training)
+        rec_masks = self._dropout_mask((self.cell.n_gates, batch, self.units),
+                                       self.recurrent_dropout, training)
+        x_in = x if in_mask is None else x * in_mask[:, None, :]
+        xw = x_in.reshape(-1, features) @ self.cell.kernel           # one product for all steps
+        if self.cell.input_bias is not None:
+            xw += self.cell.input_bias
+        xw = xw.reshape(batch, time, -1)[:, order]
+
+        states = self.cell.zero_states(batch, self.dtype)
+        outputs = np.empty((batch, time, self.units), self.dtype)
+        caches = []
+        for s in range(time):
+            new_states, cache = self.cell.step(xw[:, s], states, rec_masks)
+            if step_mask is not None:  # a masked step carries every state over unchanged
+                new_states = tuple(np.where(step_mask[:, s], n, o)
+                                   for n, o in zip(new_states, states))
+            states = new_states
+            outputs[:, s] = states[0]   # the output is h (so a masked step repeats the last one)
+            caches.append(cache)
+
+        self._cache = (x_in, in_mask, order, step_mask, caches)
+        return self._package(outputs, states, step_mask)
+
+    def _package(self, outputs, states, step_mask):
+        """Keras's return value: the sequence or the last output, then the states if asked."""
+        if self.zero_output_for_mask and step_mask is not None:
+            outputs = outputs * step_mask
+        out = outputs if self.return_sequences else outputs[:, -1]
+        return [out, *states] if self.return_state else out
+
+    def _dropout_mask(self, shape, rate, training):
+        """One mask per sequence, reused at every step, scaled by 1/(1 − rate); None if off."""
+        if not training or rate == 0.0:
+            return None
+        return (self.rng.random(shape) >= rate).astype(self.dtype) / (1.0 - rate)
+
+    def _check_mask(self, mask, batch, time):
+        if mask is None:
+            return None
+        mask = np.asarray(mask)
+        if mask.shape != (batch, time):
+            raise ValueError(f"layer {self.name!r} expects a mask of shape (batch, time) = "
+                             f"{(batch, time)}, got {mask.shape}")
+        return mask.astype(bool, copy=False)
+
+    # ---- backward through time -------------------------------------------------------------------
+    def backward(self, dy):
+        """dL/dx from dL/d(outputs) (and dL/d(final states) with ``return_state``)."""
+        x_in, in_mask, order, step_mask, caches = self._cache
+        batch, time, features = x_in.shape
+        d_out, d_final = (dy[0], list(dy[1:])) if self.return_state else (dy, [])
+        d_seq, d_last = self._output_grads(d_out, step_mask, batch, time)
+        d_final = [np.zeros((batch, self.units), self.dtype) if d is None else d
+                   for d in d_final] or self._zero_states(batch)
+        d_final[0] = d_final[0] + d_last
+
+        self.cell.start_backward()
+        dxw = np.zeros((batch, time, self.cell.kernel.shape[1]), self.dtype)  # processing order
+        if self.bptt_truncate is None:
+            self._bptt_full(d_seq, d_final, dxw)
+        else:
+            self._bptt_truncated(d_seq, d_final, dxw, self.bptt_truncate)
+        dxw = dxw[:, np.argsort(order)]                                # back to time order
+
+        dxw2 = dxw.reshape(-1, dxw.shape[-1])
+        dW = x_in.reshape(-1, features).T @ dxw2                       # xw = x·W + b
+        self.grads = self.cell.weight_grads(dW, dxw2.sum(axis=0))
+        dx = (dxw2 @ self.cell.kernel.T).reshape(batch, time, features)
+        return dx if in_mask is None else dx * in_mask[:, None, :]
+
+    def _output_grads(self, d_out, step_mask, batch, time):
+        """Split dL/d(output) into a per-step part (sequences) and a last-step part."""
+        d_out = np.asarray(d_out, self.dtype)
+        zero_out = self.zero_output_for_mask and step_mask is not None
+        if self.return_sequences:
+            d_seq = d_out * step_mask if zero_out else d_out
+            return d_seq, np.zeros((batch, self.units), self.dtype)
+        return None, d_out * step_mask[:, -1] if zero_out else d_out
+
+    def _zero_states(self, batch):
+        return [np.zeros((batch, self.units), self.dtype) for _ in self.cell.state_names]
+
+    def _bptt_full(self, d_seq, d_states, dxw):
+        """Walk back over every step; dL/dh collects the output's gradient at each one."""
+        for s in reversed(range(dxw.shape[1])):
+            if d_seq is not None:
+                d_states[0] = d_states[0] + d_seq[:, s]
+            d_states = self._backstep(s, d_states, dxw)
+
+    def _bptt_truncated(self, d_seq, d_final, dxw, k):
+        """Each output's gradient flows back through at most k steps (itself included).
+
+        The state k steps before an output is treated as a constant for that output's loss, as
+        in the classic truncated BPTT exercise. With ``return_sequences`` every step is a source,
+        so this costs up to k cell backward steps per output.
+        """
+        time = dxw.shape[1]
+        for src in reversed(range(time)):
+            if src == time - 1:
+                d_states = list(d_final)
+            elif d_seq is not None:
+                d_states = self._zero_states(dxw.shape[0])
+            else:
+                break  # only the last step receives a gradient
+            if d_seq is not None:
+                d_states[0] = d_states[0] + d_seq[:, src]
+            for s in range(src, max(src - k, -1), -1):
+                d_states = self._backstep(s, d_states, dxw)
+
+    def _backstep(self, s, d_states, dxw):
+        """One step back: masked rows pass their gradient to step s−1 untouched."""
+        _, _, _, step_mask, caches = self._cache
+        if step_mask is None:
+            dxw_s, d_prev = self.cell.step_backward(d_states, caches[s])
+            dxw[:, s] += dxw_s
+            return list(d_prev)
+        m = step_mask[:, s]
+        dxw_s, d_prev = self.cell.step_backward([d * m for d in d_states], caches[s])
+        dxw[:, s] += dxw_s
+        return [p + d * ~m for p, d in zip(d_prev, d_states)]
+
+    # ---- config ------------------------------------------------------------------------------------
+    def get_config(self):
+        config = {**super().get_config(), **self.cell.get_config(),
+                  "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
+                  "return_sequences": self.return_sequences, "return_state": self.return_state,
+                  "go_backwards": self.go_backwards, "seed": self.seed}
+        if self.zero_output_for_mask:
+            config["zero_output_for_mask"] = True
+        if self.bptt_truncate is not None:
+            config["bptt_truncate"] = self.bptt_truncate
+        return config
+
+
+class SimpleRNN(RNN):
+    """Fully connected RNN: h' = activation(x·W + h·U + b). Weights [kernel, recurrent_kernel, bias]."""
+
+    def __init__(self, units, activation="tanh", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", **kwargs):
+        cell = SimpleRNNCell(units, activation=activation, use_bias=use_bias,
+                             kernel_initializer=kernel_initializer,
+                             recurrent_initializer=recurrent_initializer,
+                             bias_initializer=bias_initializer)
+        super().__init__(cell, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["recurrent_activation"]
+        return config
+
+
+class LSTM(RNN):
+    """Long short-term memory (gates i, f, c, o). Weights [kernel (in,4u), recurrent (u,4u), bias (4u,)]."""
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True, **kwargs):
+        cell = LSTMCell(units, activation=activation, recurrent_activation=recurrent_activation,
+                        use_bias=use_bias, kernel_initializer=kernel_initializer,
+                        recurrent_initializer=recurrent_initializer,
+                        bias_initializer=bias_initializer, unit_forget_bias=unit_forget_bias)
+        super().__init__(cell, **kwargs)
+
+
+class GRU(RNN):
+    """Gated recurrent unit (gates z, r, h). Bias (2, 3u) with ``reset_after`` (default), else (3u,)."""
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", reset_after=True, **kwargs):
+        cell = GRUCell(units, activation=activation, recurrent_activation=recurrent_activation,
+                       use_bias=use_bias, kernel_initializer=kernel_initializer,
+                       recurrent_initializer=recurrent_initializer,
+                       bias_initializer=bias_initializer, reset_after=reset_after)
+        super().__init__(cell, **kwargs)
