@@ -1,0 +1,147 @@
+"""Float64 central-difference gradient checks of every layer and option (max relative error < 1e-6)."""
+
+import numpy as np
+import pytest
+
+from rnnkit import layers
+from rnnkit.gradcheck import check_gradients
+
+TOL = 1e-6
+B, T, F, U = 3, 6, 4, 3
+
+
+def f64(layer_cls, *args, **kwargs):
+    return layer_cls(*args, dtype="float64", **kwargs)
+
+
+def random_bias(layer, seed=0):
+    """Replace zero biases by random ones, so that bias paths are exercised."""
+    rng = np.random.default_rng(seed)
+    for name, w in zip(layer.weight_names, layer.params()):
+        if name.endswith("bias"):
+            w[...] = rng.uniform(-0.5, 0.5, w.shape)
+
+
+def float_input(seed=0, shape=(B, T, F)):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def masks():
+    pre = np.ones((B, T), bool)
+    pre[0, :2] = False            # pre-padded
+    post = np.ones((B, T), bool)
+    post[1, -3:] = False          # post-padded
+    both = pre & post
+    both[2, :] = False            # an all-padding row must pass gradients through untouched
+    return {"none": None, "pre": pre, "post": post, "mixed": both}
+
+
+def assert_close(errors):
+    worst = max(errors, key=errors.get)
+    assert errors[worst] < TOL, f"{worst}: relative error {errors[worst]:.2e}\n{errors}"
+
+
+def built(layer, shape=(None, T, F)):
+    layer.ensure_built(shape)
+    random_bias(layer)
+    return layer
+
+
+RECURRENT = {
+    "simple_rnn": lambda **kw: f64(layers.SimpleRNN, U, **kw),
+    "lstm": lambda **kw: f64(layers.LSTM, U, **kw),
+    "gru_reset_after": lambda **kw: f64(layers.GRU, U, **kw),
+    "gru_reset_before": lambda **kw: f64(layers.GRU, U, reset_after=False, **kw),
+}
+
+
+@pytest.mark.parametrize("kind", RECURRENT)
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("mask", ["none", "pre", "post", "mixed"])
+def test_recurrent_layers(kind, return_sequences, go_backwards, mask):
+    layer = built(RECURRENT[kind](return_sequences=return_sequences, go_backwards=go_backwards))
+    assert_close(check_gradients(layer, float_input(), mask=masks()[mask]))
+
+
+@pytest.mark.parametrize("kind", RECURRENT)
+def test_dropout_and_recurrent_dropout_in_training(kind):
+    layer = built(RECURRENT[kind](dropout=0.3, recurrent_dropout=0.4, return_sequences=True))
+    assert_close(check_gradients(layer, float_input(), mask=masks()["pre"], training=True))
+
+
+@pytest.mark.parametrize("kind", RECURRENT)
+def test_return_state(kind):
+    layer = built(RECURRENT[kind](return_state=True, return_sequences=True))
+    assert_close(check_gradients(layer, float_input(), mask=masks()["post"]))
+
+
+@pytest.mark.parametrize("kind", RECURRENT)
+def test_activations_other_than_the_defaults(kind):
+    kw = {"activation": "relu"} if kind == "simple_rnn" else {
+        "activation": "tanh", "recurrent_activation": "hard_sigmoid"}
+    layer = built(RECURRENT[kind](return_sequences=True, **kw))
+    # Stay away from the kinks of relu / hard_sigmoid, where differences are not derivatives.
+    assert_close(check_gradients(layer, 0.1 * float_input()))
+
+
+@pytest.mark.parametrize("kind", RECURRENT)
+def test_without_bias(kind):
+    layer = built(RECURRENT[kind](use_bias=False))
+    assert_close(check_gradients(layer, float_input()))
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_bidirectional(merge_mode, return_sequences):
+    layer = f64(layers.Bidirectional, layers.GRU(U, return_sequences=return_sequences,
+                                                dtype="float64"), merge_mode=merge_mode)
+    built(layer)
+    assert_close(check_gradients(layer, float_input(), mask=masks()["mixed"]))
+
+
+def test_bidirectional_lstm_return_state():
+    layer = built(f64(layers.Bidirectional,
+                      layers.LSTM(U, return_state=True, dtype="float64")))
+    assert_close(check_gradients(layer, float_input(), mask=masks()["pre"]))
+
+
+def test_stacked_layers_on_masked_ids():
+    ids = np.random.default_rng(1).integers(1, 20, (B, T))
+    ids[0, :3] = 0                                   # pre-padding
+    ids[1, -2:] = 0                                  # post-padding
+    stack = [f64(layers.Embedding, 20, F, mask_zero=True),
+             f64(layers.LSTM, U, return_sequences=True),
+             f64(layers.Bidirectional, layers.GRU(U, return_sequences=True, dtype="float64")),
+             f64(layers.SimpleRNN, U),
+             f64(layers.Dense, 1, activation="sigmoid")]
+    assert_close(check_gradients(stack, ids))
+
+
+def test_one_hot_float_input():
+    """The classic from-scratch exercise: one-hot vectors straight into a SimpleRNN."""
+    ids = np.random.default_rng(2).integers(0, 10, (B, T))
+    one_hot = np.eye(10)[ids]
+    stack = [f64(layers.SimpleRNN, 5), f64(layers.Dense, 1, activation="sigmoid")]
+    assert_close(check_gradients(stack, one_hot))
+
+
+@pytest.mark.parametrize("activation", [None, "sigmoid", "softmax", "tanh", "relu"])
+def test_dense(activation):
+    layer = f64(layers.Dense, 4, activation=activation)
+    layer.ensure_built((None, F))
+    random_bias(layer)
+    x = float_input(shape=(5, F)) + (0.3 if activation == "relu" else 0.0)
+    assert_close(check_gradients(layer, x))
+
+
+def test_dense_on_sequences():
+    layer = built(f64(layers.Dense, 2, activation="tanh"))
+    assert_close(check_gradients(layer, float_input()))
+
+
+def test_embedding_and_dropout_in_training():
+    ids = np.random.default_rng(3).integers(0, 8, (B, T))
+    stack = [f64(layers.Embedding, 8, F), f64(layers.Dropout, 0.5),
+             f64(layers.GRU, U), f64(layers.Dropout, 0.25), f64(layers.Dense, 2)]
+    assert_close(check_gradients(stack, ids, training=True))
