@@ -34,6 +34,12 @@ def _pop_inert_options(kwargs: dict, layer_type: str) -> None:
                                  f"remove it (supported value: {neutral!r})")
 
 
+def _ids_hint(shape) -> str:
+    if len(shape) == 2:
+        return "; token ids need an Embedding layer first (or one-hot encode them)"
+    return ""
+
+
 class RNN(Layer):
     """Runs ``self.cell`` over the time axis of x (batch, time, features)."""
 
@@ -59,7 +65,7 @@ class RNN(Layer):
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[-1] is None:
             raise ValueError(f"layer {self.name!r} expects inputs of shape (batch, time, features)"
-                             f" with known features, got {tuple(input_shape)}")
+                             f" with known features, got {tuple(input_shape)}{_ids_hint(input_shape)}")
         self.cell.build(int(input_shape[-1]), self.dtype, self.rng)
         self._weight_names = self.cell.weight_names
         super().build(input_shape)
@@ -82,7 +88,10 @@ class RNN(Layer):
 
     # ---- forward ----------------------------------------------------------------------------------
     def forward(self, x, training=False, mask=None):
-        x = self._float_input(x, rank=3, features=self.cell.kernel.shape[0])
+        if np.ndim(x) != 3:
+            raise ValueError(f"layer {self.name!r} expects input of rank 3 (batch, time, features),"
+                             f" got shape {np.shape(x)}{_ids_hint(np.shape(x))}")
+        x = self._float_input(x, features=self.cell.kernel.shape[0])
         batch, time, features = x.shape
         order = np.arange(time)[::-1] if self.go_backwards else np.arange(time)
         mask = self._check_mask(mask, batch, time)
