@@ -1,0 +1,37 @@
+"""Shared set-up for the data tests.
+
+Unit tests run offline (RNNKIT_OFFLINE=1, a private RNNKIT_DATA): nothing is ever downloaded, and
+only data the tests make themselves is read. Integration tests read ../shared/data (or whatever
+RNNKIT_DATA names) and skip, saying which file is missing, when it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Keras is the oracle; it must run on its torch backend and be configured before its first import.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = Path(os.environ.get("RNNKIT_DATA") or REPO.parent / "shared" / "data")
+
+
+@pytest.fixture(autouse=True)
+def _offline(request, monkeypatch, tmp_path_factory):
+    """Keep unit tests hermetic: no downloads, and an empty cache unless a test sets its own."""
+    monkeypatch.setenv("RNNKIT_OFFLINE", "1")
+    if request.node.get_closest_marker("integration") is None:
+        monkeypatch.setenv("RNNKIT_DATA", str(tmp_path_factory.mktemp("rnnkit-cache")))
+    else:
+        monkeypatch.setenv("RNNKIT_DATA", str(SHARED_DATA))
+
+
+def shared_file(name: str) -> Path:
+    """A file of the shared data folder, or skip the test naming what is missing."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"{name} not found in {SHARED_DATA}: set RNNKIT_DATA to a folder that holds it")
+    return path
