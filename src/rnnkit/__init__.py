@@ -4,8 +4,10 @@
 """
 
 from . import activations, config, initializers, layers, utils
+from . import datasets, preprocessing
 from .random import set_random_seed
 
 __version__ = "0.1.0"
 
-__all__ = ["activations", "config", "initializers", "layers", "utils", "set_random_seed"]
+__all__ = ["activations", "config", "initializers", "layers", "utils", "set_random_seed",
+           "datasets", "preprocessing"]
