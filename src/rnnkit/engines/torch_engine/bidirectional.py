@@ -1,0 +1,61 @@
+"""Bidirectional on torch: two TorchRecurrent directions, merged as the description says."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .recurrent import TorchRecurrent
+from .torch_import import import_torch
+
+torch = import_torch()
+nn = torch.nn
+
+
+class TorchBidirectional(nn.Module):
+    """Forward and backward directions; with ``return_sequences`` the backward outputs are
+    flipped back into time order before the merge ('concat', 'sum', 'mul', 'ave' or None)."""
+
+    def __init__(self, layer, masks):
+        super().__init__()
+        self.layer = layer
+        self.forward_rnn = TorchRecurrent(layer.forward_layer, masks)
+        self.backward_rnn = TorchRecurrent(layer.backward_layer, masks)
+
+    def forward(self, x, mask=None):
+        y_f = self.forward_rnn(x, mask)
+        y_b = self.backward_rnn(x, mask)
+        states = []
+        if self.layer.return_state:
+            (y_f, *s_f), (y_b, *s_b) = y_f, y_b
+            states = s_f + s_b
+        if self.layer.return_sequences:
+            y_b = y_b.flip(1)
+        merged = self._merge(y_f, y_b)
+        return [merged, *states] if self.layer.return_state else merged
+
+    def _merge(self, y_f, y_b):
+        mode = self.layer.merge_mode
+        if mode == "concat":
+            return torch.cat([y_f, y_b], dim=-1)
+        if mode == "sum":
+            return y_f + y_b
+        if mode == "ave":
+            return (y_f + y_b) / 2
+        if mode == "mul":
+            return y_f * y_b
+        return [y_f, y_b]
+
+    def compute_mask(self, x, mask):
+        return mask if self.layer.return_sequences else None
+
+    # ---- weights: the forward direction's, then the backward direction's (Keras's order) ------
+    def load_keras(self, weights: list[np.ndarray]) -> None:
+        n = len(self.layer.forward_layer.params())
+        self.forward_rnn.load_keras(weights[:n])
+        self.backward_rnn.load_keras(weights[n:])
+
+    def keras_weights(self) -> list[np.ndarray]:
+        return self.forward_rnn.keras_weights() + self.backward_rnn.keras_weights()
+
+    def keras_grads(self) -> list[np.ndarray]:
+        return self.forward_rnn.keras_grads() + self.backward_rnn.keras_grads()

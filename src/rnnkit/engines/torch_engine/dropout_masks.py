@@ -1,0 +1,57 @@
+"""Where dropout masks come from: the layer's NumPy generator, or a torch generator.
+
+Keras's semantics are fixed (one mask per call, kept with probability 1 − rate and scaled by
+1/(1 − rate)); only the random stream differs:
+
+* ``NumpyMasks`` draws from the description layer's own ``numpy.random.Generator``, in the same
+  order and shapes as the NumPy engine — so both engines, from the same seed, train on identical
+  masks (what the equality tests rely on, and what makes runs portable between engines);
+* ``TorchMasks`` draws on the device from one seeded ``torch.Generator``: no host→device copy,
+  the faster choice for large ``Dropout`` layers on a GPU.
+"""
+
+from __future__ import annotations
+
+from .torch_import import import_torch
+
+torch = import_torch()
+
+
+class NumpyMasks:
+    """Masks from ``layer.rng`` exactly as the NumPy engine draws them, copied to ``device``."""
+
+    name = "numpy"
+
+    def __init__(self, device="cpu"):
+        self.device = torch.device(device)
+
+    def draw(self, layer, shape: tuple[int, ...], rate: float):
+        """Scaled keep-mask of ``shape``: (rng.random(shape) ≥ rate) / (1 − rate), layer dtype."""
+        keep = (layer.rng.random(shape) >= rate).astype(layer.dtype) / (1.0 - rate)
+        return torch.from_numpy(keep).to(self.device, non_blocking=True)
+
+
+class TorchMasks:
+    """Masks from one ``torch.Generator`` on ``device``, seeded for reproducibility."""
+
+    name = "torch"
+
+    def __init__(self, device="cpu", seed: int = 0):
+        self.device = torch.device(device)
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(int(seed))
+
+    def draw(self, layer, shape: tuple[int, ...], rate: float):
+        dtype = getattr(torch, layer.dtype)
+        u = torch.rand(shape, generator=self.generator, device=self.device, dtype=dtype)
+        return (u >= rate).to(dtype) / (1.0 - rate)
+
+
+def make(kind: str, device="cpu", seed: int | None = None):
+    """A mask source by name: 'numpy' (engine-equal) or 'torch' (on-device)."""
+    if kind == "numpy":
+        return NumpyMasks(device)
+    if kind == "torch":
+        return TorchMasks(device, 0 if seed is None else seed)
+    raise ValueError(f"dropout_masks must be 'numpy' or 'torch', got {kind!r}")
+

@@ -1,0 +1,80 @@
+"""A stack of description layers as one torch module: masks flow as in the NumPy engine."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import layers as L
+from .bidirectional import TorchBidirectional
+from .core import TorchDense, TorchDropout, TorchEmbedding, TorchInput
+from .dropout_masks import NumpyMasks
+from .recurrent import TorchRecurrent
+from .torch_import import import_torch
+
+torch = import_torch()
+nn = torch.nn
+
+_BUILDERS = [(L.InputLayer, TorchInput), (L.Embedding, TorchEmbedding), (L.Dense, TorchDense),
+             (L.Dropout, TorchDropout), (L.Bidirectional, TorchBidirectional),
+             (L.RNN, TorchRecurrent)]
+
+
+def build_module(layer, masks=None) -> nn.Module:
+    """The torch module for one built description layer, holding a copy of its weights."""
+    if not layer.built:
+        raise ValueError(f"layer {layer.name!r} is not built yet; build the model before "
+                         f"handing it to the torch engine")
+    for desc_type, module_type in _BUILDERS:
+        if isinstance(layer, desc_type):
+            return module_type(layer, masks or NumpyMasks())
+    raise TypeError(f"the torch engine has no module for {type(layer).__name__}; expected one "
+                    f"of {', '.join(t.__name__ for t, _ in _BUILDERS)}")
+
+
+class TorchNetwork(nn.Module):
+    """``layers`` run in order; ``forward(x)`` returns the last layer's output.
+
+    The training-mode switch is torch's (``.train()`` / ``.eval()``): dropout and the
+    training-only scripted paths follow it.
+    """
+
+    def __init__(self, layers: list, masks=None):
+        super().__init__()
+        self.descriptions = list(layers)
+        self.blocks = nn.ModuleList([build_module(layer, masks) for layer in layers])
+
+    def forward(self, x):
+        mask = None
+        for block in self.blocks:
+            out = block(x, mask)
+            mask = block.compute_mask(x, mask)
+            x = out
+        return x
+
+    @property
+    def output_logits(self):
+        """The last Dense layer's pre-activation output of the latest call (fused losses)."""
+        last = self.blocks[-1]
+        return last.logits if isinstance(last, TorchDense) else None
+
+    # ---- weights in Keras layout ---------------------------------------------------------------
+    def load_from_layers(self) -> None:
+        """Copy every description layer's current weights into the torch parameters."""
+        for layer, block in zip(self.descriptions, self.blocks):
+            block.load_keras(layer.get_weights())
+
+    def write_to_layers(self) -> None:
+        """Copy the torch parameters back into the description layers (Keras layout)."""
+        for layer, block in zip(self.descriptions, self.blocks):
+            weights = block.keras_weights()
+            if weights:
+                layer.set_weights(weights)
+
+    def keras_grads(self) -> list[list[np.ndarray]]:
+        """Per layer, dL/dw of the latest backward pass in Keras layout and order."""
+        return [block.keras_grads() for block in self.blocks]
+
+    def trainable_parameters(self) -> list:
+        """Parameters the optimizer updates: trainable layers', frozen zero biases excluded."""
+        return [p for layer, block in zip(self.descriptions, self.blocks) if layer.trainable
+                for p in block.parameters() if p.requires_grad]

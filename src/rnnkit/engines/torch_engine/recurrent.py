@@ -1,0 +1,280 @@
+"""SimpleRNN / LSTM / GRU on torch: cuDNN's fused kernels where they fit, a step loop otherwise.
+
+Parameters live in an ``nn.RNN/LSTM/GRU`` in PyTorch's layout (weight_mapping.py), so one set of
+weights serves both execution paths:
+
+* **fused** — ``nn.RNN/LSTM/GRU`` itself (cuDNN on a GPU). Keras's masking is reproduced for
+  masks whose valid steps are one contiguous run per row (pre-, post- or both-padded): each row
+  is rotated so its run starts at step 0, packed with its length, run, and rotated back; steps
+  before the run output zeros (the state is still the zero initial state) and steps after it
+  repeat the last output, exactly as a masked Keras step carries the state over.
+* **scripted** — a Python loop over ``cells.py`` steps, for everything cuDNN cannot express:
+  ``recurrent_dropout`` (training), GRU ``reset_after=False``, activations other than
+  tanh/sigmoid (SimpleRNN: tanh or relu), ``bptt_truncate`` (training) and masks with holes.
+
+Dropout follows Keras: one input mask (batch, features) per call, one recurrent mask per gate
+block (k, batch, units), both drawn in the NumPy engine's order from the mask source.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ...layers.cells import GRUCell, LSTMCell, SimpleRNNCell
+from . import weight_mapping as wm
+from .cells import make_step
+from .torch_import import import_torch
+
+torch = import_torch()
+nn = torch.nn
+rnn_utils = torch.nn.utils.rnn
+
+
+class CudnnOffNotice(UserWarning):
+    """A layer runs the scripted step loop instead of cuDNN's fused kernel (slower, same math)."""
+
+
+_KINDS = {SimpleRNNCell: "SimpleRNN", LSTMCell: "LSTM", GRUCell: "GRU"}
+_MODULES = {"SimpleRNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
+_TO_TORCH = {"SimpleRNN": wm.simple_rnn_to_torch, "LSTM": wm.lstm_to_torch, "GRU": wm.gru_to_torch}
+
+
+def kind_of(layer) -> str:
+    """'SimpleRNN', 'LSTM' or 'GRU' for a description layer (by its cell)."""
+    return _KINDS[type(layer.cell)]
+
+
+def fused_blockers(layer) -> tuple[list[str], list[str]]:
+    """Why cuDNN cannot run ``layer``: (reasons always, reasons only in training)."""
+    kind, cell = kind_of(layer), layer.cell
+    always = []
+    if kind == "SimpleRNN" and cell.activation.name not in ("tanh", "relu"):
+        always.append(f"activation={cell.activation.name!r}")
+    if kind != "SimpleRNN":
+        if cell.activation.name != "tanh":
+            always.append(f"activation={cell.activation.name!r}")
+        if cell.recurrent_activation.name != "sigmoid":
+            always.append(f"recurrent_activation={cell.recurrent_activation.name!r}")
+    if kind == "GRU" and not cell.reset_after:
+        always.append("reset_after=False")
+    training = []
+    if layer.recurrent_dropout > 0:
+        training.append(f"recurrent_dropout={layer.recurrent_dropout}")
+    if layer.bptt_truncate is not None:
+        training.append(f"bptt_truncate={layer.bptt_truncate}")
+    return always, training
+
+
+def _notice(layer, reasons: list[str], when: str) -> None:
+    warnings.warn(f"rnnkit torch engine: layer {layer.name!r} runs a scripted step loop, cuDNN "
+                  f"off{when}: {', '.join(reasons)}", CudnnOffNotice, stacklevel=3)
+
+
+class TorchRecurrent(nn.Module):
+    """A description RNN layer (SimpleRNN/LSTM/GRU) executed with torch; same call contract.
+
+    ``forward(x (batch, time, features), mask (batch, time) bool | None)`` returns what the
+    description layer's ``forward`` returns: (batch, units) or (batch, time, units) in processing
+    order, followed by the final states when ``return_state``.
+    """
+
+    def __init__(self, layer, masks):
+        super().__init__()
+        self.layer, self.masks = layer, masks
+        self.kind = kind_of(layer)
+        cell = layer.cell
+        dtype = getattr(torch, layer.dtype)
+        in_dim = cell.kernel.shape[0]
+        extra = {"nonlinearity": cell.activation.name if cell.activation.name == "relu"
+                 else "tanh"} if self.kind == "SimpleRNN" else {}
+        self.rnn = _MODULES[self.kind](in_dim, cell.units, bias=cell.use_bias, batch_first=True,
+                                       dtype=dtype, **extra)
+        frozen = wm.frozen_names(self.kind, getattr(cell, "reset_after", True))
+        for name in frozen if cell.use_bias else ():
+            getattr(self.rnn, name).requires_grad_(False)
+        self.step = make_step(self.kind, cell)
+        self.always_scripted, self.training_scripted = fused_blockers(layer)
+        if self.always_scripted:
+            _notice(layer, self.always_scripted, "")
+        elif self.training_scripted:
+            _notice(layer, self.training_scripted, " in training")
+        self._hole_noticed = False
+        self.load_keras(layer.get_weights())
+
+    # ---- weights ------------------------------------------------------------------------------
+    def load_keras(self, weights: list[np.ndarray]) -> None:
+        """Copy Keras-layout weights in (through this kind's one mapping function)."""
+        with torch.no_grad():
+            for name, value in _TO_TORCH[self.kind](weights).items():
+                getattr(self.rnn, name).copy_(torch.from_numpy(np.asarray(value)))
+
+    def keras_weights(self) -> list[np.ndarray]:
+        return self._to_keras({n: p.detach().cpu().numpy() for n, p in self._named()})
+
+    def keras_grads(self) -> list[np.ndarray]:
+        """dL/dw in Keras layout (frozen biases have no Keras counterpart and are dropped)."""
+        return self._to_keras({n: (torch.zeros_like(p) if p.grad is None else p.grad)
+                               .detach().cpu().numpy() for n, p in self._named()})
+
+    def _named(self):
+        return [(n, getattr(self.rnn, n)) for n in ("weight_ih_l0", "weight_hh_l0",
+                                                    "bias_ih_l0", "bias_hh_l0")
+                if hasattr(self.rnn, n) and getattr(self.rnn, n) is not None]
+
+    def _to_keras(self, tensors):
+        if self.kind == "GRU":
+            return wm.gru_to_keras(tensors, self.layer.cell.reset_after)
+        return (wm.lstm_to_keras if self.kind == "LSTM" else wm.simple_rnn_to_keras)(tensors)
+
+    # ---- forward ------------------------------------------------------------------------------
+    def forward(self, x, mask=None):
+        layer = self.layer
+        x = x.to(self.rnn.weight_ih_l0.dtype)
+        batch, time, features = x.shape
+        in_mask = rec_masks = None
+        if self.training and layer.dropout > 0:             # same draw order as the NumPy engine
+            in_mask = self.masks.draw(layer, (batch, features), layer.dropout)
+        if self.training and layer.recurrent_dropout > 0:
+            rec_masks = self.masks.draw(layer, (self.layer.cell.n_gates, batch, layer.units),
+                                        layer.recurrent_dropout)
+            if self.kind == "GRU":                          # Keras z,r,h → PyTorch r,z,n
+                rec_masks = rec_masks[list(wm.GRU_TORCH_FROM_KERAS)]
+        if in_mask is not None:
+            x = x * in_mask[:, None, :]
+        m = None if mask is None else mask.to(device=x.device, dtype=torch.bool)
+        if layer.go_backwards:
+            x = x.flip(1)
+            m = None if m is None else m.flip(1)
+        outputs, states = self._run(x, m, rec_masks, need_sequence=layer.return_sequences)
+        return self._package(outputs, states, m)
+
+    def _run(self, x, m, rec_masks, need_sequence):
+        scripted = bool(self.always_scripted) or (self.training and bool(self.training_scripted))
+        if not scripted:
+            result = self._run_fused(x, m, need_sequence)
+            if result is not None:
+                return result
+            if not self._hole_noticed:
+                _notice(self.layer, ["a mask with gaps inside a sequence"], " for this batch")
+                self._hole_noticed = True
+        if self.training and self.layer.bptt_truncate is not None and torch.is_grad_enabled():
+            return self._run_truncated(x, m, rec_masks, self.layer.bptt_truncate)
+        return self._run_scripted(x, m, rec_masks)
+
+    def compute_mask(self, x, mask):
+        """The mask the next layer sees: in processing order with ``return_sequences``."""
+        if mask is None or not self.layer.return_sequences:
+            return None
+        return mask.flip(1) if self.layer.go_backwards else mask
+
+    def _package(self, outputs, states, m):
+        """Keras's return value, as ``RNN._package`` of the NumPy engine."""
+        layer = self.layer
+        zero_out = layer.zero_output_for_mask and m is not None
+        if layer.return_sequences:
+            out = outputs * m[..., None] if zero_out else outputs
+        else:
+            out = states[0] * m[:, -1:] if zero_out else states[0]
+        return [out, *states] if layer.return_state else out
+
+    # ---- fused path (cuDNN on a GPU) ---------------------------------------------------------------
+    def _run_fused(self, x, m, need_sequence):
+        """(outputs or None, states); None when the mask has holes the fused path cannot take."""
+        if m is None or bool(m.all()):
+            out, final = self.rnn(x)
+            return out, self._states(final)
+        batch, time, features = x.shape
+        lengths = m.sum(1)
+        first = m.to(torch.int8).argmax(1)                  # first valid step (0 if none)
+        t = torch.arange(time, device=x.device)
+        run = (t >= first[:, None]) & (t < (first + lengths)[:, None])
+        if not bool((run == m).all()):
+            return None
+        rotate = (t + first[:, None]) % time                # valid run first, then the padding
+        x_run = x.gather(1, rotate[..., None].expand(-1, -1, features))
+        packed = rnn_utils.pack_padded_sequence(x_run, lengths.clamp(min=1).cpu(),
+                                                batch_first=True, enforce_sorted=False)
+        out_packed, final = self.rnn(packed)
+        alive = (lengths > 0)[:, None]                      # all-padding rows keep zero states
+        states = tuple(torch.where(alive, s, torch.zeros_like(s)) for s in self._states(final))
+        if not need_sequence:
+            return None, states
+        out_run, _ = rnn_utils.pad_packed_sequence(out_packed, batch_first=True,
+                                                   total_length=time)
+        unrotate = (t - first[:, None]) % time              # zeros land before the run
+        out = out_run.gather(1, unrotate[..., None].expand(-1, -1, out_run.shape[-1]))
+        after = (t >= (first + lengths)[:, None])[..., None]  # padding after the run repeats h
+        return torch.where(after, states[0][:, None, :], out), states
+
+    def _states(self, final):
+        """nn.LSTM's (h_n, c_n) or nn.RNN/GRU's h_n, each (1, batch, u) → tuple of (batch, u)."""
+        final = final if isinstance(final, tuple) else (final,)
+        return tuple(s[0] for s in final)
+
+    # ---- scripted path -------------------------------------------------------------------------------
+    def _weights(self):
+        r = self.rnn
+        bias = self.layer.cell.use_bias
+        return (r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0 if bias else None,
+                r.bias_hh_l0 if bias else None)
+
+    def _project(self, x):
+        """xw = x·W_ihᵀ + b_ih for every step in one product (batch, time, k·u)."""
+        w_ih, _, b_ih, _ = self._weights()
+        xw = x @ w_ih.T
+        return xw if b_ih is None else xw + b_ih
+
+    def _zero_states(self, batch, like):
+        return tuple(like.new_zeros(batch, self.layer.units) for _ in range(self.step.n_states))
+
+    def _advance(self, xw_t, states, m_t, rec_masks):
+        """One step; rows whose step is masked carry every state over unchanged."""
+        _, w_hh, _, b_hh = self._weights()
+        new = self.step(xw_t, states, w_hh, b_hh, rec_masks)
+        if m_t is None:
+            return tuple(new)
+        return tuple(torch.where(m_t[:, None], n, o) for n, o in zip(new, states))
+
+    def _run_scripted(self, x, m, rec_masks):
+        xw = self._project(x)
+        states = self._zero_states(x.shape[0], xw)
+        outputs = []
+        for s in range(x.shape[1]):
+            states = self._advance(xw[:, s], states, None if m is None else m[:, s], rec_masks)
+            outputs.append(states[0])
+        return torch.stack(outputs, 1), states
+
+    def _run_truncated(self, x, m, rec_masks, k):
+        """Truncated BPTT: each output's gradient flows back through at most k steps.
+
+        All windows run side by side: source s (every step with ``return_sequences``, else the
+        last) restarts from the detached state before step s − k + 1 and replays k steps; steps
+        before 0 are masked (the zero initial state carries over). Values equal the full loop.
+        """
+        batch, time = x.shape[:2]
+        xw = self._project(x)
+        with torch.no_grad():                               # states before every step, no graph
+            before = [self._zero_states(batch, xw)]
+            for s in range(time - 1):
+                before.append(self._advance(xw[:, s], before[-1],
+                                            None if m is None else m[:, s], rec_masks))
+        sources = torch.arange(time if self.layer.return_sequences else 1, device=x.device)
+        if not self.layer.return_sequences:
+            sources = sources + time - 1
+        n = len(sources)
+        starts = (sources - k + 1).clamp(min=0).tolist()
+        states = tuple(torch.cat([before[st][i] for st in starts]).detach()
+                       for i in range(self.step.n_states))      # (n·batch, u)
+        masks_rep = None if rec_masks is None else rec_masks.repeat(1, n, 1)
+        for j in range(k):
+            steps = sources - k + 1 + j                     # per source; < 0 means not yet begun
+            valid = (steps >= 0)[:, None].expand(n, batch)
+            idx = steps.clamp(min=0)
+            xw_j = xw[:, idx].transpose(0, 1).reshape(n * batch, -1)
+            m_j = valid if m is None else valid & m[:, idx].T
+            states = self._advance(xw_j, states, m_j.reshape(-1), masks_rep)
+        states = tuple(s.view(n, batch, -1) for s in states)
+        outputs = states[0].transpose(0, 1)                 # (batch, n, u)
+        return outputs, tuple(s[-1] for s in states)
