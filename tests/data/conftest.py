@@ -8,15 +8,12 @@ RNNKIT_DATA names) and skip, saying which file is missing, when it is absent.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
+from data_paths import SHARED_DATA
 
 # Keras is the oracle; it must run on its torch backend and be configured before its first import.
 os.environ.setdefault("KERAS_BACKEND", "torch")
-
-REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = Path(os.environ.get("RNNKIT_DATA") or REPO.parent / "shared" / "data")
 
 
 @pytest.fixture(autouse=True)
@@ -28,10 +25,3 @@ def _offline(request, monkeypatch, tmp_path_factory):
     else:
         monkeypatch.setenv("RNNKIT_DATA", str(SHARED_DATA))
 
-
-def shared_file(name: str) -> Path:
-    """A file of the shared data folder, or skip the test naming what is missing."""
-    path = SHARED_DATA / name
-    if not path.is_file():
-        pytest.skip(f"{name} not found in {SHARED_DATA}: set RNNKIT_DATA to a folder that holds it")
-    return path
