@@ -90,19 +90,39 @@ def test_trainable_parameter_counts_stay_keras(layers, expected):
     assert sum(p.numel() for p in net.trainable_parameters()) == expected
 
 
-def test_weights_round_trip_through_the_network():
+def stack_of_layers():
     layers = [built(L.Embedding(9, F), (None, T)), built(L.GRU(U, return_sequences=True)),
               built(L.Bidirectional(L.LSTM(U)), (None, T, U)), built(L.Dense(2), (None, 2 * U))]
     for i, layer in enumerate(layers):
         layer.set_weights(random_weights(layer, i))
+    return layers
+
+
+def test_copied_weights_round_trip_through_the_network():
+    layers = stack_of_layers()
     expected = [layer.get_weights() for layer in layers]
-    net = TorchNetwork(layers)
+    net = TorchNetwork(layers, share=False)
     for layer in layers:                     # scramble, then write the torch copy back
         layer.set_weights([w * 0 for w in layer.params()])
     net.write_to_layers()
     for layer, weights in zip(layers, expected):
         for a, b in zip(layer.get_weights(), weights):
             np.testing.assert_array_equal(a, b)
+
+
+def test_shared_weights_are_the_description_arrays():
+    """On the CPU a torch update is a description update, and set_weights reaches torch."""
+    layers = stack_of_layers()
+    net = TorchNetwork(layers)
+    assert len(net.keras_parameters()) == sum(len(layer.params()) for layer in layers)
+    with torch.no_grad():
+        for p in net.keras_parameters():
+            p.mul_(2.0)
+    for layer, block in zip(layers, net.blocks):
+        for a, p in zip(layer.params(), block.keras_parameters()):
+            np.testing.assert_array_equal(a, p.detach().numpy())
+    layers[1].set_weights([np.ones_like(w) for w in layers[1].params()])
+    assert all(bool((p == 1).all()) for p in net.blocks[1].keras_parameters())
 
 
 # ---- which path runs ----------------------------------------------------------------------------

@@ -15,11 +15,11 @@ class TorchBidirectional(nn.Module):
     """Forward and backward directions; with ``return_sequences`` the backward outputs are
     flipped back into time order before the merge ('concat', 'sum', 'mul', 'ave' or None)."""
 
-    def __init__(self, layer, masks):
+    def __init__(self, layer, masks, share: bool = True):
         super().__init__()
         self.layer = layer
-        self.forward_rnn = TorchRecurrent(layer.forward_layer, masks)
-        self.backward_rnn = TorchRecurrent(layer.backward_layer, masks)
+        self.forward_rnn = TorchRecurrent(layer.forward_layer, masks, share)
+        self.backward_rnn = TorchRecurrent(layer.backward_layer, masks, share)
 
     def forward(self, x, mask=None):
         y_f = self.forward_rnn(x, mask)
@@ -59,3 +59,6 @@ class TorchBidirectional(nn.Module):
 
     def keras_grads(self) -> list[np.ndarray]:
         return self.forward_rnn.keras_grads() + self.backward_rnn.keras_grads()
+
+    def keras_parameters(self) -> list:
+        return self.forward_rnn.keras_parameters() + self.backward_rnn.keras_parameters()

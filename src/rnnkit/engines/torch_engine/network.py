@@ -19,14 +19,17 @@ _BUILDERS = [(L.InputLayer, TorchInput), (L.Embedding, TorchEmbedding), (L.Dense
              (L.RNN, TorchRecurrent)]
 
 
-def build_module(layer, masks=None) -> nn.Module:
-    """The torch module for one built description layer, holding a copy of its weights."""
+def build_module(layer, masks=None, share: bool = True) -> nn.Module:
+    """The torch module for one built description layer.
+
+    ``share``: its parameters share memory with the layer's arrays (CPU); else they are copies.
+    """
     if not layer.built:
         raise ValueError(f"layer {layer.name!r} is not built yet; build the model before "
                          f"handing it to the torch engine")
     for desc_type, module_type in _BUILDERS:
         if isinstance(layer, desc_type):
-            return module_type(layer, masks or NumpyMasks())
+            return module_type(layer, masks or NumpyMasks(), share)
     raise TypeError(f"the torch engine has no module for {type(layer).__name__}; expected one "
                     f"of {', '.join(t.__name__ for t, _ in _BUILDERS)}")
 
@@ -38,10 +41,10 @@ class TorchNetwork(nn.Module):
     training-only scripted paths follow it.
     """
 
-    def __init__(self, layers: list, masks=None):
+    def __init__(self, layers: list, masks=None, share: bool = True):
         super().__init__()
         self.descriptions = list(layers)
-        self.blocks = nn.ModuleList([build_module(layer, masks) for layer in layers])
+        self.blocks = nn.ModuleList([build_module(layer, masks, share) for layer in layers])
 
     def forward(self, x):
         mask = None
@@ -58,10 +61,14 @@ class TorchNetwork(nn.Module):
         return last.logits if isinstance(last, TorchDense) else None
 
     # ---- weights in Keras layout ---------------------------------------------------------------
+    def keras_parameters(self) -> list:
+        """Every parameter, layer by layer in Keras's weight order (the model's ``weights``)."""
+        return [p for block in self.blocks for p in block.keras_parameters()]
+
     def load_from_layers(self) -> None:
         """Copy every description layer's current weights into the torch parameters."""
         for layer, block in zip(self.descriptions, self.blocks):
-            block.load_keras(layer.get_weights())
+            block.load_keras(layer.params())
 
     def write_to_layers(self) -> None:
         """Copy the torch parameters back into the description layers (Keras layout)."""
@@ -75,6 +82,6 @@ class TorchNetwork(nn.Module):
         return [block.keras_grads() for block in self.blocks]
 
     def trainable_parameters(self) -> list:
-        """Parameters the optimizer updates: trainable layers', frozen zero biases excluded."""
+        """What the optimizer updates: trainable layers' weights, in the model's Keras order."""
         return [p for layer, block in zip(self.descriptions, self.blocks) if layer.trainable
-                for p in block.parameters() if p.requires_grad]
+                for p in block.keras_parameters()]

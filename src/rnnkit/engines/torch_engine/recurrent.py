@@ -25,6 +25,7 @@ import numpy as np
 from ...layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 from . import weight_mapping as wm
 from .cells import make_step
+from .parameters import KerasParameters
 from .torch_import import import_torch
 
 torch = import_torch()
@@ -72,28 +73,30 @@ def _notice(layer, reasons: list[str], when: str) -> None:
                   f"off{when}: {', '.join(reasons)}", CudnnOffNotice, stacklevel=3)
 
 
-class TorchRecurrent(nn.Module):
+class TorchRecurrent(KerasParameters, nn.Module):
     """A description RNN layer (SimpleRNN/LSTM/GRU) executed with torch; same call contract.
 
     ``forward(x (batch, time, features), mask (batch, time) bool | None)`` returns what the
     description layer's ``forward`` returns: (batch, units) or (batch, time, units) in processing
     order, followed by the final states when ``return_state``.
+
+    Parameters: ``kernel``, ``recurrent_kernel``, ``bias`` in Keras's layout. Each call maps them
+    to PyTorch's layout with this kind's one mapping function (torch ops, so gradients arrive in
+    Keras's layout) and packs them into one contiguous buffer, the layout cuDNN wants.
     """
 
-    def __init__(self, layer, masks):
+    def __init__(self, layer, masks, share: bool = True):
         super().__init__()
         self.layer, self.masks = layer, masks
         self.kind = kind_of(layer)
         cell = layer.cell
-        dtype = getattr(torch, layer.dtype)
-        in_dim = cell.kernel.shape[0]
-        extra = {"nonlinearity": cell.activation.name if cell.activation.name == "relu"
-                 else "tanh"} if self.kind == "SimpleRNN" else {}
-        self.rnn = _MODULES[self.kind](in_dim, cell.units, bias=cell.use_bias, batch_first=True,
-                                       dtype=dtype, **extra)
-        frozen = wm.frozen_names(self.kind, getattr(cell, "reset_after", True))
-        for name in frozen if cell.use_bias else ():
-            getattr(self.rnn, name).requires_grad_(False)
+        self.adopt(layer, share)
+        extra = {"nonlinearity": "relu" if cell.activation.name == "relu" else "tanh"} \
+            if self.kind == "SimpleRNN" else {}
+        # The fused kernel's calling convention only: its own (meta) parameters are never used,
+        # and it is kept out of the module tree so that it is neither moved nor counted.
+        self._fused = [_MODULES[self.kind](cell.kernel.shape[0], cell.units, bias=cell.use_bias,
+                                           batch_first=True, device="meta", **extra)]
         self.step = make_step(self.kind, cell)
         self.always_scripted, self.training_scripted = fused_blockers(layer)
         if self.always_scripted:
@@ -101,37 +104,24 @@ class TorchRecurrent(nn.Module):
         elif self.training_scripted:
             _notice(layer, self.training_scripted, " in training")
         self._hole_noticed = False
-        self.load_keras(layer.get_weights())
 
-    # ---- weights ------------------------------------------------------------------------------
-    def load_keras(self, weights: list[np.ndarray]) -> None:
-        """Copy Keras-layout weights in (through this kind's one mapping function)."""
-        with torch.no_grad():
-            for name, value in _TO_TORCH[self.kind](weights).items():
-                getattr(self.rnn, name).copy_(torch.from_numpy(np.asarray(value)))
-
-    def keras_weights(self) -> list[np.ndarray]:
-        return self._to_keras({n: p.detach().cpu().numpy() for n, p in self._named()})
-
-    def keras_grads(self) -> list[np.ndarray]:
-        """dL/dw in Keras layout (frozen biases have no Keras counterpart and are dropped)."""
-        return self._to_keras({n: (torch.zeros_like(p) if p.grad is None else p.grad)
-                               .detach().cpu().numpy() for n, p in self._named()})
-
-    def _named(self):
-        return [(n, getattr(self.rnn, n)) for n in ("weight_ih_l0", "weight_hh_l0",
-                                                    "bias_ih_l0", "bias_hh_l0")
-                if hasattr(self.rnn, n) and getattr(self.rnn, n) is not None]
-
-    def _to_keras(self, tensors):
-        if self.kind == "GRU":
-            return wm.gru_to_keras(tensors, self.layer.cell.reset_after)
-        return (wm.lstm_to_keras if self.kind == "LSTM" else wm.simple_rnn_to_keras)(tensors)
+    def torch_weights(self) -> dict:
+        """{weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0} as views of one flat buffer."""
+        mapped = _TO_TORCH[self.kind](self.keras_parameters())
+        names = [n for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+                 if n in mapped]
+        flat = torch.cat([mapped[n].reshape(-1) for n in names])
+        out, offset = {}, 0
+        for n in names:
+            size = mapped[n].numel()
+            out[n] = flat[offset:offset + size].view(mapped[n].shape)
+            offset += size
+        return out
 
     # ---- forward ------------------------------------------------------------------------------
     def forward(self, x, mask=None):
         layer = self.layer
-        x = x.to(self.rnn.weight_ih_l0.dtype)
+        x = x.to(self.kernel.dtype)
         batch, time, features = x.shape
         in_mask = rec_masks = None
         if self.training and layer.dropout > 0:             # same draw order as the NumPy engine
@@ -159,9 +149,10 @@ class TorchRecurrent(nn.Module):
             if not self._hole_noticed:
                 _notice(self.layer, ["a mask with gaps inside a sequence"], " for this batch")
                 self._hole_noticed = True
+        w = _TO_TORCH[self.kind](self.keras_parameters())
         if self.training and self.layer.bptt_truncate is not None and torch.is_grad_enabled():
-            return self._run_truncated(x, m, rec_masks, self.layer.bptt_truncate)
-        return self._run_scripted(x, m, rec_masks)
+            return self._run_truncated(w, x, m, rec_masks, self.layer.bptt_truncate)
+        return self._run_scripted(w, x, m, rec_masks)
 
     def compute_mask(self, x, mask):
         """The mask the next layer sees: in processing order with ``return_sequences``."""
@@ -182,8 +173,9 @@ class TorchRecurrent(nn.Module):
     # ---- fused path (cuDNN on a GPU) ---------------------------------------------------------------
     def _run_fused(self, x, m, need_sequence):
         """(outputs or None, states); None when the mask has holes the fused path cannot take."""
+        weights = self.torch_weights()
         if m is None or bool(m.all()):
-            out, final = self.rnn(x)
+            out, final = self._call_fused(weights, x)
             return out, self._states(final)
         batch, time, features = x.shape
         lengths = m.sum(1)
@@ -196,7 +188,7 @@ class TorchRecurrent(nn.Module):
         x_run = x.gather(1, rotate[..., None].expand(-1, -1, features))
         packed = rnn_utils.pack_padded_sequence(x_run, lengths.clamp(min=1).cpu(),
                                                 batch_first=True, enforce_sorted=False)
-        out_packed, final = self.rnn(packed)
+        out_packed, final = self._call_fused(weights, packed)
         alive = (lengths > 0)[:, None]                      # all-padding rows keep zero states
         states = tuple(torch.where(alive, s, torch.zeros_like(s)) for s in self._states(final))
         if not need_sequence:
@@ -208,45 +200,40 @@ class TorchRecurrent(nn.Module):
         after = (t >= (first + lengths)[:, None])[..., None]  # padding after the run repeats h
         return torch.where(after, states[0][:, None, :], out), states
 
+    def _call_fused(self, weights, x):
+        return torch.func.functional_call(self._fused[0], weights, (x,))
+
     def _states(self, final):
         """nn.LSTM's (h_n, c_n) or nn.RNN/GRU's h_n, each (1, batch, u) → tuple of (batch, u)."""
         final = final if isinstance(final, tuple) else (final,)
         return tuple(s[0] for s in final)
 
     # ---- scripted path -------------------------------------------------------------------------------
-    def _weights(self):
-        r = self.rnn
-        bias = self.layer.cell.use_bias
-        return (r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0 if bias else None,
-                r.bias_hh_l0 if bias else None)
-
-    def _project(self, x):
-        """xw = x·W_ihᵀ + b_ih for every step in one product (batch, time, k·u)."""
-        w_ih, _, b_ih, _ = self._weights()
-        xw = x @ w_ih.T
-        return xw if b_ih is None else xw + b_ih
+    def _project(self, w, x):
+        """xw = x·W + b_ih for every step in one product (batch, time, k·u), PyTorch gate order."""
+        xw = x @ w["weight_ih_l0"].T
+        return xw if "bias_ih_l0" not in w else xw + w["bias_ih_l0"]
 
     def _zero_states(self, batch, like):
         return tuple(like.new_zeros(batch, self.layer.units) for _ in range(self.step.n_states))
 
-    def _advance(self, xw_t, states, m_t, rec_masks):
+    def _advance(self, w, xw_t, states, m_t, rec_masks):
         """One step; rows whose step is masked carry every state over unchanged."""
-        _, w_hh, _, b_hh = self._weights()
-        new = self.step(xw_t, states, w_hh, b_hh, rec_masks)
+        new = self.step(xw_t, states, w["weight_hh_l0"], w.get("bias_hh_l0"), rec_masks)
         if m_t is None:
             return tuple(new)
         return tuple(torch.where(m_t[:, None], n, o) for n, o in zip(new, states))
 
-    def _run_scripted(self, x, m, rec_masks):
-        xw = self._project(x)
+    def _run_scripted(self, w, x, m, rec_masks):
+        xw = self._project(w, x)
         states = self._zero_states(x.shape[0], xw)
         outputs = []
         for s in range(x.shape[1]):
-            states = self._advance(xw[:, s], states, None if m is None else m[:, s], rec_masks)
+            states = self._advance(w, xw[:, s], states, None if m is None else m[:, s], rec_masks)
             outputs.append(states[0])
         return torch.stack(outputs, 1), states
 
-    def _run_truncated(self, x, m, rec_masks, k):
+    def _run_truncated(self, w, x, m, rec_masks, k):
         """Truncated BPTT: each output's gradient flows back through at most k steps.
 
         All windows run side by side: source s (every step with ``return_sequences``, else the
@@ -254,11 +241,11 @@ class TorchRecurrent(nn.Module):
         before 0 are masked (the zero initial state carries over). Values equal the full loop.
         """
         batch, time = x.shape[:2]
-        xw = self._project(x)
+        xw = self._project(w, x)
         with torch.no_grad():                               # states before every step, no graph
             before = [self._zero_states(batch, xw)]
             for s in range(time - 1):
-                before.append(self._advance(xw[:, s], before[-1],
+                before.append(self._advance(w, xw[:, s], before[-1],
                                             None if m is None else m[:, s], rec_masks))
         sources = torch.arange(time if self.layer.return_sequences else 1, device=x.device)
         if not self.layer.return_sequences:
@@ -274,7 +261,7 @@ class TorchRecurrent(nn.Module):
             idx = steps.clamp(min=0)
             xw_j = xw[:, idx].transpose(0, 1).reshape(n * batch, -1)
             m_j = valid if m is None else valid & m[:, idx].T
-            states = self._advance(xw_j, states, m_j.reshape(-1), masks_rep)
+            states = self._advance(w, xw_j, states, m_j.reshape(-1), masks_rep)
         states = tuple(s.view(n, batch, -1) for s in states)
         outputs = states[0].transpose(0, 1)                 # (batch, n, u)
         return outputs, tuple(s[-1] for s in states)

@@ -1,7 +1,10 @@
 """Keras layout ↔ PyTorch layout: one mapping per layer kind, both ways (DESIGN.md §2).
 
-Every function works on NumPy arrays, so the same pair maps weights in, weights out, and
-gradients out (the mappings are block permutations and transposes, i.e. linear).
+Every function takes NumPy arrays or torch tensors. The torch engine keeps its trainable
+parameters in Keras's layout (so optimizers, clipping and saved files see Keras's weights) and
+maps them to PyTorch's layout with these functions inside every forward pass: torch ops, so
+autograd carries the gradients back to Keras's layout. The same functions, on NumPy arrays,
+convert weights for hand-written ``nn.RNN/LSTM/GRU`` modules and back (``*_to_keras``).
 
 =============  ==========================================  ==========================================
 kind           Keras (``layer.get_weights()`` order)        PyTorch (``nn.*`` parameter names)
@@ -32,23 +35,49 @@ GRU_TORCH_FROM_KERAS = (1, 0, 2)
 #: the recurrent biases that Keras does not have; PyTorch's modules hold them at zero
 FROZEN_ZERO = "bias_hh_l0"
 
-Arrays = dict[str, np.ndarray]
+Arrays = dict  # name → np.ndarray or torch.Tensor
 
 
-def _blocks(a: np.ndarray, order: tuple[int, ...], axis: int = -1) -> np.ndarray:
-    """``a`` with its equal blocks along ``axis`` rearranged into ``order``."""
-    parts = np.split(a, len(order), axis=axis)
-    return np.concatenate([parts[i] for i in order], axis=axis)
+def _is_numpy(a) -> bool:
+    return isinstance(a, np.ndarray)
 
 
-def _copy(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a).copy()
+def _blocks(a, order: tuple[int, ...], axis: int = -1):
+    """``a`` with its equal blocks along ``axis`` rearranged into ``order`` (a view if unchanged)."""
+    if tuple(order) == tuple(range(len(order))):
+        return a
+    if _is_numpy(a):
+        parts = np.split(a, len(order), axis=axis)
+        return np.concatenate([parts[i] for i in order], axis=axis)
+    parts = a.chunk(len(order), dim=axis)
+    return _torch_cat([parts[i] for i in order], axis)
+
+
+def _torch_cat(parts, axis):
+    import torch  # only ever reached with torch tensors, so torch is installed
+    return torch.cat(parts, dim=axis)
+
+
+def _copy(a):
+    """A contiguous array that owns its data (NumPy) or a contiguous tensor (torch, in-graph)."""
+    return np.ascontiguousarray(a).copy() if _is_numpy(a) else a.contiguous()
+
+
+def _zeros_like(a):
+    return np.zeros_like(a) if _is_numpy(a) else a.new_zeros(a.shape)
+
+
+def _stack(parts):
+    if _is_numpy(parts[0]):
+        return np.stack(parts)
+    import torch
+    return torch.stack(parts)
 
 
 # ---- Dense ------------------------------------------------------------------------------------
 def dense_to_torch(weights: list[np.ndarray]) -> Arrays:
     """[kernel (in, out), bias?] → nn.Linear's {weight (out, in), bias?}."""
-    out = {"weight": _copy(weights[0].T)}
+    out = {"weight": weights[0].T if not _is_numpy(weights[0]) else _copy(weights[0].T)}
     if len(weights) > 1:
         out["bias"] = _copy(weights[1])
     return out
@@ -60,7 +89,7 @@ def dense_to_keras(tensors: Arrays) -> list[np.ndarray]:
 
 # ---- Embedding ---------------------------------------------------------------------------------
 def embedding_to_torch(weights: list[np.ndarray]) -> Arrays:
-    return {"weight": _copy(weights[0])}
+    return {"weight": weights[0] if not _is_numpy(weights[0]) else _copy(weights[0])}
 
 
 def embedding_to_keras(tensors: Arrays) -> list[np.ndarray]:
@@ -75,7 +104,7 @@ def _recurrent_to_torch(weights, order) -> Arrays:
            "weight_hh_l0": _copy(_blocks(recurrent, order).T)}
     if len(weights) > 2:
         out["bias_ih_l0"] = _copy(_blocks(weights[2], order))
-        out[FROZEN_ZERO] = np.zeros_like(weights[2])
+        out[FROZEN_ZERO] = _zeros_like(weights[2])
     return out
 
 
@@ -125,7 +154,7 @@ def gru_to_keras(tensors: Arrays, reset_after: bool) -> list[np.ndarray]:
     order = GRU_TORCH_FROM_KERAS
     out = _recurrent_to_keras(tensors, order)
     if reset_after and "bias_ih_l0" in tensors:
-        out[2] = np.stack([out[2], _blocks(tensors["bias_hh_l0"], order)])
+        out[2] = _stack([out[2], _copy(_blocks(tensors["bias_hh_l0"], order))])
     return out
 
 
