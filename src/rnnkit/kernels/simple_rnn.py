@@ -1,0 +1,46 @@
+"""SimpleRNN time loop, compiled: h' = tanh(xw + h·U)."""
+
+import numpy as np
+from numba import njit
+
+from .lstm import FASTMATH, _tanh
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def forward(xw, U, mask, use_mask):
+    """xw (T, B, u) time-major; returns h (T+1, B, u), index 0 the zero initial state."""
+    T, B, u = xw.shape
+    h = np.zeros((T + 1, B, u), xw.dtype)
+    a = np.empty((B, u), xw.dtype)
+    for t in range(T):
+        np.dot(h[t], U, a)
+        a += xw[t]
+        for b in range(B):
+            if use_mask and not mask[t, b]:
+                h[t + 1, b] = h[t, b]
+            else:
+                for j in range(u):
+                    h[t + 1, b, j] = _tanh(a[b, j])
+    return h
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def backward(U_T, mask, use_mask, h, d_seq, has_seq, dh_last, n_steps):
+    """Returns dL/dxw (T, B, u) = dL/d(pre-activation) at every step reached."""
+    T, B, u = h.shape[0] - 1, h.shape[1], h.shape[2]
+    dxw = np.zeros((T, B, u), h.dtype)
+    dh = dh_last.copy()
+    for t in range(T - 1, T - 1 - n_steps, -1):
+        if has_seq:
+            dh += d_seq[t]
+        for b in range(B):
+            if use_mask and not mask[t, b]:
+                continue
+            for j in range(u):
+                dxw[t, b, j] = dh[b, j] * (1.0 - h[t + 1, b, j] ** 2)   # through tanh
+        dh_prev = np.dot(dxw[t], U_T)
+        for b in range(B):
+            if use_mask and not mask[t, b]:
+                dh_prev[b] = dh[b]
+        dh = dh_prev
+    return dxw

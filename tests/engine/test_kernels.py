@@ -1,0 +1,81 @@
+"""The compiled loops (numba) equal the reference NumPy loop, option by option."""
+
+import numpy as np
+import pytest
+
+from rnnkit import kernels, layers
+
+pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba/scipy not installed")
+B, T, F, U = 4, 7, 5, 6
+
+
+def run(layer, x, mask, dy, compiled):
+    """Forward and backward with the compiled loops on or off; returns outputs, dx and grads."""
+    saved = kernels.enabled()
+    kernels.set_enabled(compiled)
+    try:
+        y = layer.forward(x, mask=mask)
+        dx = layer.backward(dy)
+        return y, dx, [g.copy() for g in layer.grads]
+    finally:
+        kernels.set_enabled(saved)
+
+
+def make(kind, dtype, **kw):
+    cls, extra = {"simple_rnn": (layers.SimpleRNN, {}), "lstm": (layers.LSTM, {}),
+                  "gru": (layers.GRU, {}), "gru_reset_before": (layers.GRU, {"reset_after": False})}[kind]
+    layer = cls(U, dtype=dtype, **extra, **kw)
+    layer.ensure_built((None, T, F))
+    rng = np.random.default_rng(0)
+    layer.set_weights([rng.uniform(-0.7, 0.7, w.shape) for w in layer.params()])
+    return layer
+
+
+@pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru", "gru_reset_before"])
+@pytest.mark.parametrize("dtype, tol", [("float32", 1e-5), ("float64", 1e-12)])
+@pytest.mark.parametrize("options", [
+    {}, {"return_sequences": True}, {"go_backwards": True, "return_sequences": True},
+    {"return_state": True, "return_sequences": True}, {"bptt_truncate": 3},
+    {"return_state": True, "bptt_truncate": 2}, {"use_bias": False}])
+@pytest.mark.parametrize("masked", [False, True])
+def test_compiled_equals_reference(kind, dtype, tol, options, masked):
+    layer = make(kind, dtype, **options)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((B, T, F)).astype(dtype)
+    mask = None
+    if masked:
+        mask = np.ones((B, T), bool)
+        mask[0, :3], mask[1, -2:], mask[2, :] = False, False, False
+    y = layer.forward(x, mask=mask)
+    outs = y if isinstance(y, list) else [y]
+    dys = [rng.standard_normal(o.shape).astype(dtype) for o in outs]
+    dy = dys if isinstance(y, list) else dys[0]
+
+    ref = run(layer, x, mask, dy, compiled=False)
+    fast = run(layer, x, mask, dy, compiled=True)
+    for a, b in zip(ref[0] if isinstance(y, list) else [ref[0]],
+                    fast[0] if isinstance(y, list) else [fast[0]]):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(ref[1], fast[1], rtol=tol, atol=tol)
+    for name, a, b in zip(layer.weight_names, ref[2], fast[2]):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=name)
+
+
+@pytest.fixture
+def compiled_on():
+    saved = kernels.enabled()
+    kernels.set_enabled(True)
+    yield
+    kernels.set_enabled(saved)
+
+
+def test_compiled_path_is_taken_only_where_it_applies(compiled_on):
+    lstm = make("lstm", "float32")
+    lstm.forward(np.zeros((2, T, F), np.float32))
+    assert lstm._cache[-1][0] == "compiled"
+    rd = make("lstm", "float32", recurrent_dropout=0.5)
+    rd.forward(np.zeros((2, T, F), np.float32), training=True)
+    assert rd._cache[-1][0] == "steps"
+    relu = make("simple_rnn", "float32", activation="relu")
+    relu.forward(np.zeros((2, T, F), np.float32))
+    assert relu._cache[-1][0] == "steps"
