@@ -1,0 +1,280 @@
+"""SGD, RMSprop and Adam with Keras 3's defaults, update rules and saved state.
+
+The updates are those of Keras 3's torch backend (keras/src/backend/torch/optimizers), step for
+step and in float32 like Keras's variables, so the same gradients give the same weights:
+
+    SGD      m ← μm − lr·g;   w ← w + m             (nesterov: w ← w − lr·g + μm)
+    RMSprop  v ← ρv + (1 − ρ)g²;   w ← w − lr·g / √(v + ε)      (ε inside the root, as Keras)
+    Adam     m ← β₁m + (1 − β₁)g;   v ← β₂v + (1 − β₂)g²;
+             α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ);   w ← w − α·m / (√v + ε)
+
+Before the update, gradients are clipped (``clipnorm`` per weight, ``global_clipnorm`` over all,
+or ``clipvalue`` elementwise) and ``weight_decay`` shrinks weights by (1 − wd·lr), as in Keras.
+An optimizer's ``variables`` are Keras's list: [iteration, learning_rate, slots…] in Keras's order,
+which is what .keras files store under ``optimizer/vars``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .naming import snake_case
+
+# Keras options for features rnnkit does not have, with the values that mean "off".
+_INERT = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+          "loss_scale_factor": None, "gradient_accumulation_steps": None}
+
+
+class Optimizer:
+    """Clipping, weight decay, the step counter and Keras's variable list; subclasses do the rule."""
+
+    #: the names of the per-weight slots, in the order Keras creates (and saves) them
+    slot_names: tuple[str, ...] = ()
+
+    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name: str | None = None, **kwargs):
+        _check_inert(type(self).__name__, kwargs)
+        if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(f"{type(self).__name__}: set only one of clipnorm, clipvalue and "
+                             f"global_clipnorm, got clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                             f"global_clipnorm={global_clipnorm}")
+        self.name = name or snake_case(type(self).__name__)
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.iterations = 0
+        self.built = False
+        self.slots: dict[str, list[np.ndarray]] = {}
+
+    # ---- learning rate: a float32 variable in Keras ----------------------------------------------
+    @property
+    def learning_rate(self) -> float:
+        return float(self._lr)
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
+                or not np.isfinite(value) or value < 0:
+            raise ValueError(f"learning_rate must be a non-negative float, got {value!r}")
+        self._lr = np.float32(value)
+
+    # ---- state ------------------------------------------------------------------------------------
+    def build(self, params: list[np.ndarray]) -> None:
+        """Create the zero slots, one per weight and slot name (Keras's ``build``)."""
+        self.slots = {name: [np.zeros_like(p) for p in params] for name in self.active_slots()}
+        self.built = True
+
+    def active_slots(self) -> tuple[str, ...]:
+        return self.slot_names
+
+    @property
+    def variables(self) -> list[np.ndarray]:
+        """[iteration, learning_rate, slots…] in Keras's order (what .keras files save)."""
+        head = [np.array(self.iterations, np.int32), np.array(self._lr, np.float32)]
+        return head + self._ordered_slots()
+
+    def _ordered_slots(self) -> list[np.ndarray]:
+        # Keras adds one slot list per add_optimizer_variables call (see each subclass).
+        if not self.built:
+            return []
+        return [s for name in self.active_slots() for s in self.slots[name]]
+
+    def set_variables(self, values: list[np.ndarray]) -> None:
+        """Load a Keras optimizer variable list; shapes must match the built slots."""
+        own = self.variables
+        if len(values) != len(own):
+            raise ValueError(f"optimizer {self.name!r} has {len(own)} variables, "
+                             f"got {len(values)}")
+        for i, (dst, src) in enumerate(zip(own, values)):
+            if np.shape(src) != dst.shape:
+                raise ValueError(f"optimizer {self.name!r} variable {i} has shape {dst.shape}, "
+                                 f"got {np.shape(src)}")
+        self.iterations = int(values[0])
+        self._lr = np.float32(values[1])
+        for dst, src in zip(self._ordered_slots(), values[2:]):
+            dst[...] = src
+
+    # ---- one step ----------------------------------------------------------------------------------
+    def apply(self, grads: list[np.ndarray], params: list[np.ndarray]) -> None:
+        """Update ``params`` in place from ``grads`` (same order, same shapes)."""
+        if not self.built:
+            self.build(params)
+        grads = self._clip([np.asarray(g, p.dtype) for g, p in zip(grads, params)])
+        lr = self._lr
+        if self.weight_decay:
+            decay = np.float32(1.0) - np.float32(self.weight_decay) * lr
+            for p in params:
+                p *= decay
+        for i, (g, p) in enumerate(zip(grads, params)):
+            self.update(i, g, p, lr)
+        self.iterations += 1
+
+    def update(self, i: int, g: np.ndarray, w: np.ndarray, lr: np.float32) -> None:
+        raise NotImplementedError
+
+    def _clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        if self.clipnorm:
+            c = np.float32(self.clipnorm)
+            # g·c / max(‖g‖, c): unchanged when the norm is within c
+            return [g * c / np.maximum(np.sqrt(np.sum(g * g)), c) for g in grads]
+        if self.global_clipnorm:
+            c = np.float32(self.global_clipnorm)
+            norm = np.sqrt(sum(np.sum(g * g) for g in grads))
+            scale = c * np.minimum(1.0 / norm, 1.0 / c) + (norm - norm)  # NaN norm → NaN, as Keras
+            return [g * scale.astype(g.dtype) for g in grads]
+        if self.clipvalue:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    # ---- config ------------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        return {"name": self.name, "learning_rate": self.learning_rate,
+                "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue, **_INERT}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+
+def _check_inert(owner: str, kwargs: dict) -> None:
+    for key, value in kwargs.items():
+        if key not in _INERT:
+            raise TypeError(f"{owner} got an unexpected keyword argument {key!r}")
+        if value != _INERT[key]:
+            raise ValueError(f"{owner}: {key}={value!r} is not supported by rnnkit; "
+                             f"expected {_INERT[key]!r}")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum."""
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"SGD momentum must be in [0, 1], got {momentum!r}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def active_slots(self):
+        return ("momentum",) if self.momentum != 0 else ()
+
+    def update(self, i, g, w, lr):
+        if self.momentum == 0:
+            w -= g * lr
+            return
+        mu = np.float32(self.momentum)
+        m = self.slots["momentum"][i]
+        m *= mu
+        m -= g * lr                                       # m ← μm − lr·g
+        if self.nesterov:
+            w += m * mu - g * lr                          # w ← w − lr·g + μm
+        else:
+            w += m
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class RMSprop(Optimizer):
+    """Divides the step by a running RMS of the gradient (Tieleman & Hinton, 2012)."""
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho, self.momentum = float(rho), float(momentum)
+        self.epsilon, self.centered = float(epsilon), bool(centered)
+
+    def active_slots(self):
+        # Keras: velocities, then momentums (momentum > 0), then average gradients (centered)
+        return ("velocity",) + (("momentum",) if self.momentum > 0 else ()) \
+            + (("average_gradient",) if self.centered else ())
+
+    def update(self, i, g, w, lr):
+        rho = np.float32(self.rho)
+        v = self.slots["velocity"][i]
+        v *= rho
+        v += np.float32(1 - self.rho) * (g * g)           # v ← ρv + (1 − ρ)g²
+        denominator = v + np.float32(self.epsilon)
+        if self.centered:
+            a = self.slots["average_gradient"][i]
+            a *= rho
+            a += np.float32(1 - self.rho) * g
+            denominator -= a * a                          # v − E[g]² + ε
+        increment = (g * lr) / np.sqrt(denominator)       # ε inside the root, as Keras
+        if self.momentum > 0:
+            m = self.slots["momentum"][i]
+            m *= np.float32(self.momentum)
+            m += increment
+            w -= m
+        else:
+            w -= increment
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": self.centered}
+
+
+class Adam(Optimizer):
+    """Adaptive moments (Kingma & Ba, 2015) with Keras's folded bias correction α."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
+        self.epsilon, self.amsgrad = float(epsilon), bool(amsgrad)
+
+    def active_slots(self):
+        return ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
+
+    def _ordered_slots(self):
+        # Keras creates m and v in one call, interleaved per weight: m₀ v₀ m₁ v₁ … then v̂
+        if not self.built:
+            return []
+        pairs = [s for mv in zip(self.slots["momentum"], self.slots["velocity"]) for s in mv]
+        return pairs + (self.slots["velocity_hat"] if self.amsgrad else [])
+
+    def apply(self, grads, params):
+        t = np.float32(self.iterations + 1)
+        b1, b2 = np.float32(self.beta_1), np.float32(self.beta_2)
+        # α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ), once per step, in float32 like Keras
+        self._alpha = self._lr * np.sqrt(np.float32(1) - b2 ** t) / (np.float32(1) - b1 ** t)
+        super().apply(grads, params)
+
+    def update(self, i, g, w, lr):
+        m, v = self.slots["momentum"][i], self.slots["velocity"][i]
+        m *= np.float32(self.beta_1)
+        m += np.float32(1 - self.beta_1) * g              # m ← β₁m + (1 − β₁)g
+        v *= np.float32(self.beta_2)
+        v += np.float32(1 - self.beta_2) * (g * g)        # v ← β₂v + (1 − β₂)g²
+        if self.amsgrad:
+            v_hat = self.slots["velocity_hat"][i]
+            np.maximum(v_hat, v, out=v_hat)
+            v = v_hat
+        w -= (m * self._alpha) / (np.sqrt(v) + np.float32(self.epsilon))
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+_BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
+_BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
+
+
+def get(identifier) -> Optimizer:
+    """An Optimizer from a name ('sgd', 'rmsprop', 'adam'), a Keras config dict or an Optimizer."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return _BY_NAME[identifier.lower()]()
+    if isinstance(identifier, dict) and identifier.get("class_name") in _BY_CLASS:
+        return _BY_CLASS[identifier["class_name"]].from_config(dict(identifier.get("config", {})))
+    shown = identifier.get("class_name") if isinstance(identifier, dict) else identifier
+    raise ValueError(f"unknown optimizer {shown!r}; expected one of "
+                     f"{', '.join(repr(n) for n in _BY_NAME)} or a rnnkit.optimizers.Optimizer")
+
+
+def serialize(optimizer: Optimizer) -> dict:
+    """The Keras 3 config dict for ``optimizer`` (readable by ``keras.optimizers.deserialize``)."""
+    return {"module": "keras.optimizers", "class_name": type(optimizer).__name__,
+            "config": optimizer.get_config(), "registered_name": None}
