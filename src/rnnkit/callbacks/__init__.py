@@ -1,0 +1,15 @@
+"""Keras's callbacks: hooks into fit/evaluate/predict, with Keras 3's names and semantics."""
+
+from .callback import Callback, CallbackList
+from .csv_logger import CSVLogger
+from .early_stopping import EarlyStopping
+from .history import History
+from .model_checkpoint import ModelCheckpoint
+from .monitor import MonitorCallback
+from .progbar_logger import ProgbarLogger
+from .reduce_lr_on_plateau import ReduceLROnPlateau
+from .terminate_on_nan import TerminateOnNaN
+
+__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History",
+           "ModelCheckpoint", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
+           "TerminateOnNaN"]

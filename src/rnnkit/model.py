@@ -1,0 +1,312 @@
+"""Sequential: a stack of layers with Keras's model API.
+
+The model is a description — layers, their configs and weights (Keras layout), the compiled
+loss, optimizer and metrics. Computing is delegated: ``fit``/``evaluate``/``predict`` run the
+shared loop in training.py, which asks the engine chosen at ``compile(engine=...)`` for train,
+eval and predict steps; saving is saving/. Building is lazy, as in Keras: with an ``Input`` (or
+``input_shape=`` on the first layer) the model builds at once, otherwise on the first data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import engines
+from . import losses as losses_module
+from . import optimizers as optimizers_module
+from . import training
+from .layers import InputLayer, Layer
+from .naming import unique_name
+
+
+class Sequential:
+    """``Sequential([layers.Embedding(500, 16), layers.LSTM(8), layers.Dense(1, "sigmoid")])``."""
+
+    def __init__(self, layers=None, trainable: bool = True, name: str | None = None):
+        self.name = name or unique_name("sequential")
+        self.trainable = bool(trainable)
+        self.input_layer: InputLayer | None = None
+        self._layers: list[Layer] = []
+        self.build_input_shape: tuple | None = None
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.compiled_metric_identifiers: list = []
+        self.step_metrics = training.StepMetrics([])
+        self._engine = None
+        self.stop_training = False
+        self.history = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # ---- structure -------------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers, without the Input (as in Keras)."""
+        return list(self._layers)
+
+    @property
+    def built(self) -> bool:
+        return self.build_input_shape is not None
+
+    def add(self, layer: Layer) -> None:
+        """Append a layer; an ``Input`` may only come first."""
+        if isinstance(layer, InputLayer):
+            if self._layers or self.input_layer is not None:
+                raise ValueError("an Input must be the first thing added to a Sequential model")
+            self.input_layer = layer
+            self.build((layer.batch_size,) + layer.shape)
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a rnnkit layer, got {layer!r}")
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(f"all layers of a model need unique names; {layer.name!r} is "
+                             f"already in {self.name!r}")
+        if not self._layers and self.input_layer is None and layer.input_shape_hint is not None:
+            self.input_layer = InputLayer(shape=layer.input_shape_hint)  # Keras 2's input_shape=
+        self._layers.append(layer)
+        if self.input_layer is not None or self.built:
+            self.build(self.build_input_shape or (self.input_layer.batch_size,)
+                       + self.input_layer.shape)
+
+    def pop(self) -> Layer:
+        if not self._layers:
+            raise ValueError(f"model {self.name!r} has no layers to pop")
+        return self._layers.pop()
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        if index is not None:
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r}; the layers are "
+                         f"{', '.join(l.name for l in self._layers)}")
+
+    # ---- shapes ---------------------------------------------------------------------------------
+    def build(self, input_shape) -> None:
+        """Build every layer for ``input_shape`` (batch axis first, e.g. ``(None, 100)``)."""
+        shape = tuple(input_shape)
+        for layer in self._layers:
+            if not isinstance(shape, tuple):
+                raise ValueError(f"layer before {layer.name!r} returns several outputs "
+                                 f"(return_state=True?); a Sequential layer must return one")
+            layer.ensure_built(shape)
+            shape = _as_shape(layer.compute_output_shape(shape))
+        self.build_input_shape = tuple(input_shape)
+
+    def build_for_data(self, x: np.ndarray, batch_size: int) -> None:
+        """Build from the first batch's shape (Keras's lazy build), or check x fits the build."""
+        if not self._layers:
+            raise ValueError(f"model {self.name!r} has no layers; add some before using it")
+        if not self.built or any(not layer.built for layer in self._layers):
+            self.build(self.build_input_shape or (min(batch_size, len(x)),) + x.shape[1:])
+        expected = self.build_input_shape[1:]
+        if len(expected) != x.ndim - 1:
+            raise ValueError(f"model {self.name!r} expects inputs of shape "
+                             f"{_shape_str((None,) + expected)}, got {x.shape}")
+
+    def layer_output_shapes(self) -> list:
+        """Each layer's output shape for the built input shape (None entries if unbuilt)."""
+        if not self.built:
+            return [None] * len(self._layers)
+        shapes, shape = [], self.build_input_shape
+        for layer in self._layers:
+            shape = _as_shape(layer.compute_output_shape(shape))
+            shapes.append(shape)
+        return shapes
+
+    def layer_input_shapes(self) -> list:
+        if not self.built:
+            return [None] * len(self._layers)
+        return [self.build_input_shape] + self.layer_output_shapes()[:-1]
+
+    @property
+    def output_shape(self):
+        return self.layer_output_shapes()[-1] if self._layers else None
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self._layers:
+            shape = _as_shape(layer.compute_output_shape(shape))
+        return shape
+
+    def check_targets(self, y: np.ndarray, what: str = "y") -> None:
+        """The loss's label checks against the model's output shape (one-line errors)."""
+        try:
+            self.loss.check_targets(y, self.output_shape)
+        except ValueError as e:
+            raise ValueError(f"{what}: {e}") from None
+
+    # ---- weights --------------------------------------------------------------------------------
+    @property
+    def weights(self) -> list[np.ndarray]:
+        return [w for layer in self._layers for w in layer.params()]
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        if not self.trainable:
+            return []
+        return [w for layer in self._layers if layer.trainable for w in layer.params()]
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every weight, layer by layer, each layer's in Keras's order."""
+        self._require_built("get_weights")
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Load a list in ``get_weights()`` order; shapes must match exactly."""
+        self._require_built("set_weights")
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(f"model {self.name!r} has {len(own)} weight arrays, got "
+                             f"{len(weights)}")
+        for i, (dst, src) in enumerate(zip(own, weights)):
+            if np.shape(src) != dst.shape:
+                raise ValueError(f"model {self.name!r} weight {i} has shape {dst.shape}, got "
+                                 f"{np.shape(src)}")
+        for dst, src in zip(own, weights):
+            dst[...] = src
+
+    def count_params(self) -> int:
+        self._require_built("count_params")
+        return int(sum(w.size for w in self.weights))
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(f"model {self.name!r} is not built yet, so {what}() has nothing to "
+                             f"work on; add an Input, call build((None, …)) or fit it first")
+
+    # ---- compile and run ----------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, engine: str = "numpy",
+                run_eagerly=None, jit_compile=None, steps_per_execution: int = 1,
+                loss_weights=None, weighted_metrics=None, auto_scale_loss=True,
+                **engine_options) -> None:
+        """Choose the optimizer, loss, metrics and the engine that runs the steps.
+
+        ``engine_options`` go to the engine, e.g. ``engine="torch", device="cuda",
+        mixed_precision=True``.
+
+        ``run_eagerly``, ``jit_compile`` and ``auto_scale_loss`` are Keras execution hints with
+        no effect here.
+        """
+        for option, value, neutral in (("steps_per_execution", steps_per_execution, 1),
+                                       ("loss_weights", loss_weights, None),
+                                       ("weighted_metrics", weighted_metrics, None)):
+            if value != neutral:
+                raise ValueError(f"compile: {option}={value!r} is not supported; "
+                                 f"expected {neutral!r}")
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss) if loss is not None else None
+        if isinstance(metrics, (str, dict)) or hasattr(metrics, "update_state"):
+            metrics = [metrics]
+        self.compiled_metric_identifiers = list(metrics or [])
+        self.step_metrics = training.StepMetrics(self.compiled_metric_identifiers)
+        self._engine = engines.get(engine)(self, **engine_options)
+        self.compiled = True
+
+    def require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"model {self.name!r} must be compiled before {what}(); call "
+                               f"model.compile(optimizer=..., loss=...) first")
+        if self.loss is None:
+            raise ValueError(f"model {self.name!r} was compiled without a loss; {what}() needs "
+                             f"one, e.g. compile(loss='binary_crossentropy')")
+
+    @property
+    def engine(self):
+        if self._engine is None:  # predict works before compile, on the default engine
+            self._engine = engines.get("numpy")(self)
+        return self._engine
+
+    @property
+    def metrics(self) -> list:
+        return self.step_metrics.all
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
+            validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` epochs; returns a History (``history.history['val_loss']``)."""
+        return training.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                            callbacks=callbacks, validation_split=validation_split,
+                            validation_data=validation_data, shuffle=shuffle,
+                            initial_epoch=initial_epoch,
+                            validation_batch_size=validation_batch_size,
+                            validation_freq=validation_freq)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", callbacks=None,
+                 return_dict=False):
+        """[loss, metrics…] over (x, y) in inference mode."""
+        return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
+                                 callbacks=callbacks, return_dict=return_dict)
+
+    def predict(self, x, batch_size=None, verbose="auto", callbacks=None) -> np.ndarray:
+        """Outputs for every sample of x, e.g. (n, 1) probabilities for a sigmoid output."""
+        return training.predict(self, x, batch_size=batch_size, verbose=verbose,
+                                callbacks=callbacks)
+
+    def train_on_batch(self, x, y, return_dict=False):
+        return training.train_on_batch(self, x, y, return_dict=return_dict)
+
+    def test_on_batch(self, x, y, return_dict=False):
+        return training.test_on_batch(self, x, y, return_dict=return_dict)
+
+    def predict_on_batch(self, x) -> np.ndarray:
+        return training.predict_on_batch(self, x)
+
+    def __call__(self, x, training: bool = False) -> np.ndarray:
+        """Forward pass on one batch (``training=True`` turns dropout on)."""
+        x = np.asarray(x)
+        self.build_for_data(x, len(x))
+        return self.engine.forward(x, training=training)
+
+    # ---- description, files ----------------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None) -> None:
+        """Print Keras's summary table (layers, output shapes, parameter counts, totals)."""
+        from .summary import print_summary
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    def get_config(self) -> dict:
+        """Keras's Sequential config (layer entries with rnnkit-only options folded in)."""
+        from .saving import keras_format
+        return keras_format.sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Sequential":
+        from .saving import keras_format
+        return keras_format.sequential_from_config(config)
+
+    def save(self, filepath, overwrite: bool = True) -> None:
+        """Write a Keras 3 ``.keras`` file (config, metadata, weights, optimizer state)."""
+        from .saving import save_model
+        save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite: bool = True) -> None:
+        """Write a Keras 3 ``.weights.h5`` file."""
+        from .saving import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath) -> None:
+        """Read weights from a ``.weights.h5`` or ``.keras`` file into this (built) model."""
+        from .saving import load_weights
+        load_weights(self, filepath)
+
+    def __repr__(self) -> str:
+        return f"<Sequential name={self.name}, {len(self._layers)} layers>"
+
+
+def _as_shape(shape):
+    return tuple(shape) if isinstance(shape, tuple) else shape
+
+
+def _shape_str(shape) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"
