@@ -1,0 +1,116 @@
+"""Keras 3 model files: ``.keras`` archives and ``.weights.h5`` weight files.
+
+Files written here load in real Keras 3 (``keras.models.load_model``), and files Keras 3 wrote
+load here, for the layers rnnkit has. rnnkit-only options ride in metadata.json under
+``"rnnkit"``, which Keras ignores. Writes are atomic; nothing is ever pickled.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import warnings
+
+import h5py
+
+from . import h5_layout, keras_format
+from .files import (CONFIG_NAME, METADATA_NAME, Archive, ModelFileError, atomic_path,
+                    check_exists, h5_bytes, open_h5, write_archive)
+from .h5_layout import WeightsMismatchError
+from .keras_format import UnsupportedModelError
+
+#: The Keras release whose .keras layout this writer reproduces (and was checked against).
+KERAS_FORMAT_VERSION = "3.15.1"
+
+
+def save_model(model, filepath, overwrite: bool = True) -> None:
+    """Write ``model`` to a ``.keras`` file: config, metadata, weights and optimizer state."""
+    path = os.fspath(filepath)
+    if not path.endswith(".keras"):
+        raise ValueError(f"model files use the Keras 3 format and must end in .keras, got "
+                         f"{path!r} (for weights alone use save_weights('….weights.h5'))")
+    from .. import __version__
+
+    config, extras = keras_format.model_to_keras_json(model)
+    metadata = {"keras_version": KERAS_FORMAT_VERSION,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+                "rnnkit": {"version": __version__, "layer_options": extras}}
+    weights = h5_bytes(lambda h5: h5_layout.write_model(h5, model))
+    write_archive(path, config, metadata, weights, overwrite=overwrite)
+
+
+def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
+    """Read a ``.keras`` file (written by rnnkit or by Keras 3) into a Sequential model."""
+    path = os.fspath(filepath)
+    if custom_objects:
+        raise UnsupportedModelError(f"custom_objects are not supported by rnnkit, got "
+                                    f"{', '.join(custom_objects)}")
+    check_exists(path)
+    if not path.endswith(".keras"):
+        raise ModelFileError(f"{path}: rnnkit reads Keras 3 .keras files; legacy .h5 models "
+                             f"(Keras 2) must be re-saved with Keras 3 as .keras first")
+    with Archive(path) as archive:
+        top = archive.json(CONFIG_NAME)
+        metadata = archive.json(METADATA_NAME)
+        extras = (metadata.get("rnnkit") or {}).get("layer_options") or {}
+        try:
+            model = keras_format.model_from_keras_json(top, extras)
+        except UnsupportedModelError as e:
+            raise UnsupportedModelError(f"{path}: {e}") from None
+        if compile and top.get("compile_config"):
+            model.compile(**keras_format.compile_from_keras(top["compile_config"]))
+        with archive.weights() as h5:
+            optimizer_vars = h5_layout.read_model(h5, model, path)
+    if model.compiled and optimizer_vars is not None:
+        _restore_optimizer(model, optimizer_vars, path)
+    return model
+
+
+def _restore_optimizer(model, values, source: str) -> None:
+    """Keras's optimizer state: [iteration, learning_rate] alone, or with every slot."""
+    optimizer = model.optimizer
+    if len(values) == 2:  # saved before the first step: no slots yet
+        optimizer.iterations, optimizer.learning_rate = int(values[0]), float(values[1])
+        return
+    optimizer.build(model.trainable_weights)
+    try:
+        optimizer.set_variables(values)
+    except ValueError as e:
+        optimizer.built = False
+        warnings.warn(f"{source}: optimizer state not restored ({e}); training continues from "
+                      f"fresh optimizer state", stacklevel=3)
+
+
+def save_weights(model, filepath, overwrite: bool = True) -> None:
+    """Write the model's weights (and optimizer state) to a Keras 3 ``.weights.h5`` file."""
+    path = os.fspath(filepath)
+    if not path.endswith(".weights.h5"):
+        raise ValueError(f"weights files must end in .weights.h5 (Keras 3), got {path!r}")
+    if not model.built:
+        raise ValueError(f"model {model.name!r} is not built, so it has no weights to save")
+    with atomic_path(path, overwrite) as tmp:
+        with h5py.File(tmp, "w") as h5:
+            h5_layout.write_model(h5, model)
+
+
+def load_weights(model, filepath) -> None:
+    """Read weights from a ``.weights.h5`` or ``.keras`` file into a built model."""
+    path = os.fspath(filepath)
+    check_exists(path)
+    if not model.built:
+        raise ValueError(f"model {model.name!r} is not built; build it (or call it on data) "
+                         f"before load_weights so its weights exist")
+    if path.endswith(".keras"):
+        with Archive(path) as archive, archive.weights() as h5:
+            h5_layout.read_model(h5, model, path)
+        return
+    if not path.endswith(".weights.h5"):
+        raise ValueError(f"load_weights reads .weights.h5 or .keras files, got {path!r}")
+    with open_h5(path, path) as h5:
+        optimizer_vars = h5_layout.read_model(h5, model, path)
+    if model.compiled and optimizer_vars is not None and model.optimizer.built:
+        _restore_optimizer(model, optimizer_vars, path)
+
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "ModelFileError",
+           "UnsupportedModelError", "WeightsMismatchError", "KERAS_FORMAT_VERSION"]

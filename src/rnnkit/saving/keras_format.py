@@ -1,0 +1,371 @@
+"""Translation between rnnkit's model description and Keras 3's config.json.
+
+Writing: each layer's ``get_config()`` becomes a Keras layer entry (module, class_name, config,
+build_config) with Keras's spellings (DTypePolicy dicts, initializer dicts with a module) and
+Keras's own options at their neutral values, so real Keras 3 rebuilds the same model. Options
+Keras does not know (e.g. ``bptt_truncate``) would make Keras refuse the file, so they travel
+separately as *extras* (stored in metadata.json, which Keras ignores) and return on rnnkit load.
+
+Reading: Keras-only options at neutral values (no regularizer, not stateful, …) are dropped;
+any other value rnnkit cannot honour is refused with a one-line error naming the option.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from .. import config as _config
+from .. import initializers as inits
+from .. import layers as layers_module
+from .. import losses as losses_module
+from .. import metrics as metrics_module
+from .. import optimizers as optimizers_module
+
+# The config keys Keras 3 writes for each layer class (keras 3.15, get_config()).
+_RNN_COMMON = ("name", "trainable", "dtype", "return_sequences", "return_state", "go_backwards",
+               "stateful", "unroll", "zero_output_for_mask", "units", "activation")
+_RNN_WEIGHTS = ("use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer")
+_RNN_PENALTIES = ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+                  "activity_regularizer", "kernel_constraint", "recurrent_constraint",
+                  "bias_constraint", "dropout", "recurrent_dropout")
+KERAS_LAYER_KEYS: dict[str, tuple[str, ...]] = {
+    "Embedding": ("name", "trainable", "dtype", "input_dim", "output_dim",
+                  "embeddings_initializer", "embeddings_regularizer", "activity_regularizer",
+                  "embeddings_constraint", "mask_zero", "quantization_config"),
+    "Dense": ("name", "trainable", "dtype", "units", "activation", "use_bias",
+              "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
+              "kernel_constraint", "bias_constraint", "quantization_config"),
+    "Dropout": ("name", "trainable", "dtype", "rate", "seed", "noise_shape"),
+    "SimpleRNN": _RNN_COMMON + _RNN_WEIGHTS + _RNN_PENALTIES,
+    "LSTM": _RNN_COMMON + ("recurrent_activation",) + _RNN_WEIGHTS + ("unit_forget_bias",)
+    + _RNN_PENALTIES + ("seed",),
+    "GRU": _RNN_COMMON + ("recurrent_activation",) + _RNN_WEIGHTS + _RNN_PENALTIES
+    + ("reset_after", "seed"),
+    "Bidirectional": ("name", "trainable", "dtype", "merge_mode", "layer", "backward_layer"),
+}
+
+# Keras options rnnkit does not implement, at the values that mean "not used".
+KERAS_ONLY_NEUTRAL = {
+    "kernel_regularizer": None, "recurrent_regularizer": None, "bias_regularizer": None,
+    "activity_regularizer": None, "embeddings_regularizer": None, "kernel_constraint": None,
+    "recurrent_constraint": None, "bias_constraint": None, "embeddings_constraint": None,
+    "quantization_config": None, "stateful": False, "unroll": False,
+    "zero_output_for_mask": False, "sparse": False, "ragged": False, "optional": False,
+    "lora_rank": None, "lora_alpha": None, "input_axes": None, "output_axes": None,
+    "dtype": None,
+}
+# Keras options that do not change the math, whatever their value.
+_MATH_NEUTRAL = {"unroll", "dtype"}
+_NESTED_LAYER_KEYS = ("layer", "backward_layer")
+
+
+class UnsupportedModelError(ValueError):
+    """A model file asks for something rnnkit does not have (a layer kind, an option)."""
+
+
+# ---- classes ----------------------------------------------------------------------------------
+def layer_class(class_name: str) -> type:
+    cls = getattr(layers_module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, layers_module.Layer)):
+        raise UnsupportedModelError(f"rnnkit has no layer {class_name!r}")
+    return cls
+
+
+def layer_class_names(entries) -> list[str]:
+    """Every layer class named in a list of Keras layer entries, nested wrappers included."""
+    names = []
+    for entry in entries:
+        names.append(entry.get("class_name"))
+        for key in _NESTED_LAYER_KEYS:
+            inner = entry.get("config", {}).get(key)
+            if isinstance(inner, dict):
+                names += layer_class_names([inner])
+    return names
+
+
+def missing_layer_classes(entries) -> list[str]:
+    missing = []
+    for name in layer_class_names(entries):
+        cls = getattr(layers_module, str(name), None)
+        if not (isinstance(cls, type) and issubclass(cls, layers_module.Layer)) \
+                and name not in missing:
+            missing.append(name)
+    return missing
+
+
+def _accepted_params(cls) -> set[str]:
+    """Keyword names ``cls(**kw)`` accepts, following ``**kwargs`` up the class hierarchy."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names |= {p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break
+    return names - {"self"}
+
+
+def keep_supported(owner: str, cls, config: dict) -> dict:
+    """``config`` minus Keras-only options at neutral values; others rnnkit lacks are refused."""
+    accepted = _accepted_params(cls)
+    kept = {}
+    for key, value in config.items():
+        if key in accepted:
+            kept[key] = value
+        elif key in _MATH_NEUTRAL or value is None or value == KERAS_ONLY_NEUTRAL.get(key, None):
+            continue
+        else:
+            raise UnsupportedModelError(f"{owner}: option {key}={value!r} is not supported by "
+                                        f"rnnkit")
+    return kept
+
+
+# ---- values -----------------------------------------------------------------------------------
+def _dtype_policy(name: str) -> dict:
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name},
+            "registered_name": None}
+
+
+def _is_initializer(key: str, value) -> bool:
+    return key.endswith("initializer") and isinstance(value, dict)
+
+
+def _value_to_keras(key: str, value):
+    if key == "dtype" and isinstance(value, str):
+        return _dtype_policy(value)
+    if _is_initializer(key, value):
+        return {"module": "keras.initializers", "class_name": value["class_name"],
+                "config": dict(value.get("config", {})), "registered_name": None}
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _value_from_keras(owner: str, key: str, value):
+    if key == "dtype" and isinstance(value, dict):
+        return _config.standardize_dtype(value)
+    if _is_initializer(key, value):
+        cls = type(inits.get(value["class_name"]))
+        return {"class_name": value["class_name"],
+                "config": keep_supported(f"{owner} {key}", cls, value.get("config") or {})}
+    if key == "noise_shape" and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+# ---- layers -----------------------------------------------------------------------------------
+def layer_to_keras(layer, input_shape=None) -> tuple[dict, dict]:
+    """(Keras layer entry, rnnkit-only extras) for a built or unbuilt rnnkit layer."""
+    class_name = type(layer).__name__
+    config, extras = _config_to_keras(class_name, layer.get_config())
+    entry = {"module": "keras.layers", "class_name": class_name, "config": config,
+             "registered_name": None}
+    if input_shape is not None:
+        entry["build_config"] = {"input_shape": list(input_shape)}
+    return entry, extras
+
+
+def _config_to_keras(class_name: str, config: dict) -> tuple[dict, dict]:
+    keras_keys = KERAS_LAYER_KEYS.get(class_name)
+    out, extras = {}, {}
+    for key, value in config.items():
+        if key in _NESTED_LAYER_KEYS and isinstance(value, dict) and "class_name" in value:
+            inner, inner_extras = _config_to_keras(value["class_name"], value["config"])
+            out[key] = {"module": "keras.layers", "class_name": value["class_name"],
+                        "config": inner, "registered_name": None}
+            if inner_extras:
+                extras[key] = inner_extras
+        elif keras_keys is not None and key not in keras_keys:
+            extras[key] = value  # an rnnkit-only option: Keras would refuse it
+        else:
+            out[key] = _value_to_keras(key, value)
+    for key in keras_keys or ():
+        if key not in out and key in KERAS_ONLY_NEUTRAL and key not in _NESTED_LAYER_KEYS:
+            out[key] = KERAS_ONLY_NEUTRAL[key]
+    if keras_keys is not None:  # Keras's key order, for files that diff cleanly against Keras's
+        out = {k: out[k] for k in keras_keys if k in out} | out
+    return out, extras
+
+
+def layer_from_keras(entry: dict, extras: dict | None = None):
+    """An rnnkit layer from a Keras layer entry, with rnnkit-only extras merged back."""
+    cls = layer_class(entry["class_name"])
+    config = _config_from_keras(cls, entry.get("config", {}), extras or {})
+    return cls.from_config(config)
+
+
+def _config_from_keras(cls, config: dict, extras: dict) -> dict:
+    owner = f"layer {config.get('name', '?')!r} ({cls.__name__})"
+    nested, plain = {}, {}
+    for key, value in config.items():
+        if key in _NESTED_LAYER_KEYS and isinstance(value, dict) and "class_name" in value:
+            inner_cls = layer_class(value["class_name"])
+            nested[key] = {"class_name": value["class_name"],
+                           "config": _config_from_keras(inner_cls, value.get("config", {}),
+                                                        extras.get(key, {}))}
+        else:
+            plain[key] = _value_from_keras(owner, key, value)
+    plain = keep_supported(owner, cls, plain)
+    plain.update({k: v for k, v in extras.items() if k not in _NESTED_LAYER_KEYS})
+    return {**plain, **nested}
+
+
+def input_layer_to_keras(batch_shape, dtype=None, name: str = "input_layer") -> dict:
+    return {"module": "keras.layers", "class_name": "InputLayer",
+            "config": {"batch_shape": list(batch_shape), "dtype": dtype or _config.floatx(),
+                       "sparse": False, "ragged": False, "name": name, "optional": False},
+            "registered_name": None}
+
+
+def input_layer_from_keras(entry: dict):
+    config = entry.get("config", {})
+    owner = f"input layer {config.get('name', '?')!r}"
+    keep_supported(owner, layers_module.InputLayer,
+                   {k: v for k, v in config.items() if k not in ("batch_shape", "batch_input_shape")})
+    batch_shape = config.get("batch_shape", config.get("batch_input_shape"))
+    if batch_shape is None:
+        raise UnsupportedModelError(f"{owner} has no batch_shape")
+    dtype = config.get("dtype")
+    return layers_module.InputLayer(shape=tuple(batch_shape[1:]), batch_size=batch_shape[0],
+                                    dtype=dtype if isinstance(dtype, str) else None,
+                                    name=config.get("name"))
+
+
+# ---- compile config -------------------------------------------------------------------------------
+def compile_to_keras(model) -> dict:
+    metric_ids = model.compiled_metric_identifiers
+    return {"optimizer": optimizers_module.serialize(model.optimizer),
+            "loss": losses_module.serialize(model.loss),
+            "loss_weights": None,
+            "metrics": [metrics_module.serialize(m) for m in metric_ids] if metric_ids else None,
+            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
+            "jit_compile": False}
+
+
+def compile_from_keras(compile_config: dict) -> dict:
+    """Keyword arguments for ``model.compile`` from a Keras compile_config."""
+    for key in ("loss_weights", "weighted_metrics"):
+        if compile_config.get(key):
+            raise UnsupportedModelError(f"compile option {key}={compile_config[key]!r} is not "
+                                        f"supported by rnnkit")
+    return {"optimizer": _optimizer_from_keras(compile_config.get("optimizer", "rmsprop")),
+            "loss": _loss_from_keras(compile_config.get("loss")),
+            "metrics": [_metric_from_keras(m) for m in _flat(compile_config.get("metrics"))]}
+
+
+def _optimizer_from_keras(spec):
+    if isinstance(spec, dict):
+        spec = {"class_name": spec.get("class_name"), "config": dict(spec.get("config") or {})}
+        if isinstance(spec["config"].get("learning_rate"), dict):
+            raise UnsupportedModelError("learning-rate schedules are not supported by rnnkit; "
+                                        "the optimizer's learning_rate must be a float")
+    return optimizers_module.get(spec)
+
+
+def _loss_from_keras(spec):
+    if isinstance(spec, dict) and spec.get("class_name") == "function":
+        spec = spec.get("config")  # a loss function saved by name, e.g. binary_crossentropy
+    if isinstance(spec, dict):
+        cls = type(losses_module.get({"class_name": spec.get("class_name"), "config": {}}))
+        spec = cls(**keep_supported(f"loss {spec['class_name']}", cls, spec.get("config") or {}))
+    return losses_module.get(spec) if spec is not None else None
+
+
+def _metric_from_keras(spec):
+    if isinstance(spec, dict):
+        metrics_module.check_identifier({"class_name": spec.get("class_name")})
+        cls = type(metrics_module.resolve({"class_name": spec["class_name"]}, None, None))
+        return cls(**keep_supported(f"metric {spec['class_name']}", cls,
+                                    spec.get("config") or {}))
+    return spec
+
+
+def _flat(metrics):
+    if metrics is None:
+        return []
+    if not isinstance(metrics, list):
+        return [metrics]
+    return [m for item in metrics for m in (_flat(item) if isinstance(item, list) else [item])]
+
+
+# ---- the Sequential model ---------------------------------------------------------------------------
+def sequential_to_keras(model) -> tuple[dict, dict]:
+    """(Keras's Sequential config, rnnkit-only extras keyed by layer name)."""
+    entries, extras = [], {}
+    if model.input_layer is not None or model.built:
+        inp = model.input_layer
+        entries.append(input_layer_to_keras(
+            model.build_input_shape or (inp.batch_size,) + inp.shape,
+            dtype=getattr(inp, "input_dtype", None), name=inp.name if inp else "input_layer"))
+    for layer, shape in zip(model.layers, model.layer_input_shapes()):
+        entry, layer_extras = layer_to_keras(layer, shape)
+        entries.append(entry)
+        if layer_extras:
+            extras[layer.name] = layer_extras
+    config = {"name": model.name, "trainable": model.trainable,
+              "dtype": _dtype_policy(_config.floatx()), "layers": entries}
+    if model.built:
+        config["build_input_shape"] = list(model.build_input_shape)
+    return config, extras
+
+
+def sequential_config(model) -> dict:
+    """The Sequential config with extras folded back in: rnnkit's own full round-trip form."""
+    config, extras = sequential_to_keras(model)
+    for entry in config["layers"]:
+        _fold_extras(entry["config"], extras.get(entry["config"].get("name"), {}))
+    return config
+
+
+def _fold_extras(config: dict, extras: dict) -> None:
+    for key, value in extras.items():
+        if key in _NESTED_LAYER_KEYS:
+            _fold_extras(config[key]["config"], value)
+        else:
+            config[key] = value
+
+
+def sequential_from_config(config: dict, extras: dict | None = None):
+    """A Sequential from Keras's config (a file's, or ``get_config()``'s)."""
+    from ..model import Sequential
+
+    entries = config.get("layers", [])
+    missing = missing_layer_classes([e for e in entries if e.get("class_name") != "InputLayer"])
+    if missing:
+        raise UnsupportedModelError(f"the model uses layers rnnkit does not have: "
+                                    f"{', '.join(map(str, missing))}")
+    extras = extras or {}
+    model = Sequential(name=config.get("name"), trainable=config.get("trainable", True))
+    for entry in entries:
+        if entry.get("class_name") == "InputLayer":
+            model.add(input_layer_from_keras(entry))
+        else:
+            name = entry.get("config", {}).get("name")
+            model.add(layer_from_keras(entry, extras.get(name)))
+    shape = config.get("build_input_shape")
+    if shape is not None and not model.built:
+        model.build(tuple(shape))
+    return model
+
+
+def model_to_keras_json(model) -> tuple[dict, dict]:
+    """(config.json content, extras) for a .keras file."""
+    config, extras = sequential_to_keras(model)
+    top = {"module": "keras", "class_name": "Sequential", "config": config,
+           "registered_name": None}
+    if model.built:
+        top["build_config"] = {"input_shape": list(model.build_input_shape)}
+    if model.compiled:
+        top["compile_config"] = compile_to_keras(model)
+    return top, extras
+
+
+def model_from_keras_json(top: dict, extras: dict | None = None):
+    """An (uncompiled) Sequential from a .keras file's config.json."""
+    kind = top.get("class_name")
+    if kind != "Sequential":
+        raise UnsupportedModelError(f"rnnkit loads Sequential models; this file holds a "
+                                    f"{kind!r} model")
+    return sequential_from_config(top.get("config", {}), extras)
