@@ -6,8 +6,13 @@
 from . import activations, config, initializers, layers, utils
 from . import datasets, preprocessing
 from .random import set_random_seed
+from . import callbacks, losses, metrics, models, optimizers, saving
+from .layers import Input
+from .model import Sequential
 
 __version__ = "0.1.0"
 
 __all__ = ["activations", "config", "initializers", "layers", "utils", "set_random_seed",
-           "datasets", "preprocessing"]
+           "datasets", "preprocessing",
+           "callbacks", "losses", "metrics", "models", "optimizers", "saving", "Input",
+           "Sequential"]
