@@ -1,0 +1,174 @@
+"""TorchEngine: the training loop's train / eval / predict steps, run with torch and autograd.
+
+One step: the batch goes to the device, the network (network.py) runs forward, the outputs come
+back to the host, where the model's own loss object gives the value and dL/d(output) — or, when
+the output activation is the one the loss fuses with, dL/d(logits) = p − y — exactly as in the
+NumPy engine. That gradient enters torch's graph with ``backward``; the optimizer's Keras rule
+(optimizers.py) updates the Keras-layout parameters. Loss and metric code therefore exist once.
+
+Weights: on the CPU the parameters *are* the description's arrays (shared memory), so saving,
+callbacks and the NumPy engine always see the current weights. On CUDA they are copies: after
+every train step they are written back, and before every step the description is compared with
+the last copy written, so ``set_weights``/``load_weights`` between steps are picked up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...layers import Dense, Embedding
+from .dropout_masks import make as make_masks
+from .network import TorchNetwork
+from .optimizers import KerasRule
+from .torch_import import import_torch
+
+torch = import_torch()
+
+_MIXED = {True: "bfloat16", "bfloat16": "bfloat16", "float16": "float16"}
+
+
+def resolve_device(device) -> "torch.device":
+    """'auto' → CUDA when available, else CPU; 'cpu' / 'cuda' / 'cuda:1' as given."""
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device={str(device)!r} asked for, but torch sees no CUDA device "
+                           f"(torch {torch.__version__}); use device='cpu' or 'auto'")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {str(device)!r}")
+    return device
+
+
+class TorchEngine:
+    """Runs a Sequential model on PyTorch (CPU or CUDA; cuDNN where the layers allow)."""
+
+    name = "torch"
+
+    def __init__(self, model, device="auto", mixed_precision=False, dropout_masks="numpy",
+                 seed: int | None = None, shard=None):
+        self.model = model
+        self.device = resolve_device(device)
+        if mixed_precision and self.device.type != "cuda":
+            raise ValueError(f"mixed_precision needs a CUDA device, got device="
+                             f"{str(self.device)!r}")
+        if mixed_precision not in (False, None) and mixed_precision not in _MIXED:
+            raise ValueError(f"mixed_precision must be False, True, 'bfloat16' or 'float16', "
+                             f"got {mixed_precision!r}")
+        self.amp_dtype = getattr(torch, _MIXED[mixed_precision]) if mixed_precision else None
+        self.share = self.device.type == "cpu"
+        self.masks = make_masks(dropout_masks, self.device, seed)
+        self.shard = shard                      # distributed.Shard or None (one process)
+        self.net = None
+        self.module = None                      # what forward calls: net, or DDP(net)
+        self.rule = None
+        self._built_for: tuple = ()
+        self._written: list[np.ndarray] = []
+
+    # ---- the three steps the training loop asks for -------------------------------------------------
+    def predict_step(self, x: np.ndarray) -> np.ndarray:
+        """Outputs for one batch, inference mode (no dropout)."""
+        return self.forward(x, training=False)
+
+    def eval_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """(loss, outputs) for one batch, inference mode."""
+        y_pred = self.forward(x, training=False)
+        y_true, y_pred = self.model.loss.standardize(y, y_pred)
+        return self.model.loss.value(y_true, y_pred), y_pred
+
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One optimizer step on one batch; returns the loss before the update and the outputs."""
+        self._prepare()
+        loss = self.model.loss
+        x_local, y_local = self._local(x), self._local(y)
+        self.module.train()
+        out, y_pred = self._run(x_local)
+        y_true, y_pred_std = loss.standardize(y_local, y_pred)
+        target, grad = self._loss_gradient(loss, y_true, y_pred_std, out)
+        if self.shard is not None:              # so that ranks average to the global-batch mean
+            grad = grad * self.shard.gradient_scale(len(x), len(x_local))
+        target.backward(torch.from_numpy(np.ascontiguousarray(grad)).reshape(target.shape)
+                        .to(target.device, target.dtype))
+        params = self._trainable()
+        if params:
+            self.rule.step([p.grad if p.grad is not None else torch.zeros_like(p)
+                            for p in params])
+        for p in self.net.parameters():
+            p.grad = None
+        self._push()
+        y_all = self._gather(y_pred_std)
+        y_true_all, y_all = loss.standardize(y, y_all)
+        return loss.value(y_true_all, y_all), y_all
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        """The model's output for one batch (``training`` turns dropout on; no update)."""
+        self._prepare()
+        self.module.train(training)
+        with torch.no_grad():
+            _, y_pred = self._run(self._local(x))
+        return self._gather(y_pred)
+
+    # ---- pieces ------------------------------------------------------------------------------------
+    def _prepare(self) -> None:
+        """Build the network for the model's current layers; pick up outside weight changes."""
+        layers = self.model.layers
+        if tuple(map(id, layers)) != self._built_for:
+            self.net = TorchNetwork(layers, self.masks, share=self.share).to(self.device)
+            self.module = self.net if self.shard is None else self.shard.wrap(self.net)
+            self._built_for = tuple(map(id, layers))
+            self.rule = None
+            self._written = [w.copy() for w in self._host_weights()] if not self.share else []
+        elif not self.share and any(not np.array_equal(a, b) for a, b in
+                                    zip(self._host_weights(), self._written)):
+            self.net.load_from_layers()
+            self._written = [w.copy() for w in self._host_weights()]
+        if self.rule is None and self.model.optimizer is not None:
+            host = [p for layer in layers if layer.trainable for p in layer.params()]
+            self.rule = KerasRule(self.model.optimizer, self.net.trainable_parameters(), host,
+                                  self.share)
+
+    def _host_weights(self) -> list[np.ndarray]:
+        return [w for layer in self.model.layers for w in layer.params()]
+
+    def _trainable(self) -> list:
+        return self.net.trainable_parameters() if self.model.trainable else []
+
+    def _push(self) -> None:
+        """Off the CPU: write weights and optimizer slots back to the description."""
+        if self.share:
+            return
+        self.net.write_to_layers()
+        self.rule.push_state()
+        self._written = [w.copy() for w in self._host_weights()]
+
+    def _to_device(self, x: np.ndarray):
+        first = self.model.layers[0]
+        if isinstance(first, Embedding):
+            x = first.check_ids(x)              # the NumPy engine's one-line errors, on the host
+            return torch.from_numpy(np.ascontiguousarray(x, np.int64)).to(self.device)
+        return torch.from_numpy(np.ascontiguousarray(x, first.dtype)).to(self.device)
+
+    def _run(self, x: np.ndarray):
+        """(output tensor, output as a host array) for one (local) batch."""
+        x_t = self._to_device(np.asarray(x))
+        if self.amp_dtype is not None:
+            with torch.autocast("cuda", dtype=self.amp_dtype):
+                out = self.module(x_t)
+        else:
+            out = self.module(x_t)
+        dtype = np.dtype(self.model.layers[-1].dtype)
+        return out, out.detach().float().cpu().numpy().astype(dtype, copy=False)
+
+    def _loss_gradient(self, loss, y_true, y_pred, out):
+        """(tensor to start backward from, dL/d(that tensor)), as the NumPy engine chooses."""
+        last = self.model.layers[-1]
+        if loss.fused_activation is not None and isinstance(last, Dense) \
+                and last.activation == loss.fused_activation:
+            return self.net.output_logits, loss.logits_gradient(y_true, y_pred)
+        return out, loss.gradient(y_true, y_pred)
+
+    def _local(self, a: np.ndarray) -> np.ndarray:
+        return a if self.shard is None else self.shard.local(a)
+
+    def _gather(self, a: np.ndarray) -> np.ndarray:
+        return a if self.shard is None else self.shard.gather(a)
