@@ -2,14 +2,14 @@
 
 A recurrent step multiplies (batch, units) by (units, k·units): a few thousand multiply-adds, far
 less than the cost of waking a second BLAS thread. Measured on the 2-core reference machine, an
-Embedding(500,16)+LSTM(8) training step took 5.3 ms with one BLAS thread and 33.6 ms with two, so
-the time loops run with one thread, while the big all-steps products (x·W, xᵀ·dxw) keep the
-default.
+Embedding(500,16)+LSTM(8) training step took 5.3 ms with one BLAS thread and 33.6 ms with two.
+The all-steps products (x·W, xᵀ·dxw) are larger, but on this shared machine a second thread lost
+there too — (64000, 32)ᵀ·(64000, 32): 3.1 ms with one thread, 1141 ms with two when the other
+core was busy; (9600, 256)·(256, 768): 42 ms vs 72 ms — so recurrent layers run all their
+products on one BLAS thread.
 """
 
 from __future__ import annotations
-
-import contextlib
 
 from threadpoolctl import ThreadpoolController
 
@@ -28,14 +28,3 @@ def single_blas_thread():
         refresh()
     return _controller.limit(limits=1, user_api="blas")
 
-
-# Below ~2^25 multiply-adds a product finishes in well under a millisecond on one core, and a
-# second thread costs more to wake and synchronise than it saves (and much more on a busy machine).
-_PARALLEL_MACS = 2 ** 25
-
-
-def threads_for_product(m: int, k: int, n: int):
-    """The context for an (m, k)·(k, n) product: one BLAS thread unless it is large."""
-    if m * k * n < _PARALLEL_MACS:
-        return single_blas_thread()
-    return contextlib.nullcontext()

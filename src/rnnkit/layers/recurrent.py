@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ..blas import single_blas_thread, threads_for_product
+from ..blas import single_blas_thread
 from ..kernels import dispatch
 from .base import Layer, check_fraction, check_positive_int
 from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell
@@ -104,7 +104,7 @@ class RNN(Layer):
         rec_masks = self._dropout_mask((self.cell.n_gates, batch, self.units),
                                        self.recurrent_dropout, training)
         x_in = x if in_mask is None else x * in_mask[:, None, :]
-        with threads_for_product(batch * time, features, self.cell.kernel.shape[1]):
+        with single_blas_thread():
             xw = x_in.reshape(-1, features) @ self.cell.kernel       # one product for all steps
         if self.cell.input_bias is not None:
             xw += self.cell.input_bias
@@ -196,7 +196,7 @@ class RNN(Layer):
         dxw = dxw[:, np.argsort(order)]                   # processing order back to time order
 
         dxw2 = dxw.reshape(-1, dxw.shape[-1])
-        with threads_for_product(batch * time, features, dxw2.shape[1]):
+        with single_blas_thread():
             dW = x_in.reshape(-1, features).T @ dxw2                   # xw = x·W + b
             dx = (dxw2 @ self.cell.kernel.T).reshape(batch, time, features)
         self.grads = self.cell.weight_grads(dW, dxw2.sum(axis=0))
