@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 
+from ..engines.process_rank import is_writer
 from .callback import Callback
 
 
@@ -19,6 +20,8 @@ class CSVLogger(Callback):
         self.csv_file = None
 
     def on_train_begin(self, logs=None):
+        if not is_writer():  # data-parallel run: rank 0 alone writes files
+            return
         write_header = True
         if self.append and os.path.exists(self.filename):
             with open(self.filename) as f:
@@ -28,6 +31,8 @@ class CSVLogger(Callback):
         self.keys, self.writer = None, None
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.csv_file is None:
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)

@@ -96,9 +96,9 @@ class RNN(Layer):
                              f" got shape {np.shape(x)}{_ids_hint(np.shape(x))}")
         x = self._float_input(x, features=self.cell.kernel.shape[0])
         batch, time, features = x.shape
-        order = np.arange(time)[::-1] if self.go_backwards else np.arange(time)
+        step = -1 if self.go_backwards else 1                        # processing order = [::step]
         mask = self._check_mask(mask, batch, time)
-        step_mask = None if mask is None else mask[:, order, None]   # processing order
+        step_mask = None if mask is None else mask[:, ::step, None]
 
         in_mask = self._dropout_mask((batch, features), self.dropout, training)
         rec_masks = self._dropout_mask((self.cell.n_gates, batch, self.units),
@@ -106,15 +106,14 @@ class RNN(Layer):
         x_in = x if in_mask is None else x * in_mask[:, None, :]
         with single_blas_thread():
             xw = x_in.reshape(-1, features) @ self.cell.kernel       # one product for all steps
-        if self.cell.input_bias is not None:
-            xw += self.cell.input_bias
-        xw = xw.reshape(batch, time, -1)[:, order]
-
-        if self._compiled_path_applies(rec_masks):
-            outputs, states, run = self._run_compiled(xw, step_mask)
-        else:
-            outputs, states, run = self._run_steps(xw, step_mask, rec_masks)
-        self._cache = (x_in, in_mask, order, step_mask, run)
+            if self.cell.input_bias is not None:
+                xw += self.cell.input_bias
+            xw = xw.reshape(batch, time, -1)[:, ::step]
+            if self._compiled_path_applies(rec_masks):
+                outputs, states, run = self._run_compiled(xw, step_mask)
+            else:
+                outputs, states, run = self._run_steps(xw, step_mask, rec_masks)
+        self._cache = (x_in, in_mask, step, step_mask, run)
         return self._package(outputs, states, step_mask)
 
     def _run_steps(self, xw, step_mask, rec_masks):
@@ -141,9 +140,7 @@ class RNN(Layer):
     def _run_compiled(self, xw, step_mask):
         """The same loop compiled (kernels/), time-major inside."""
         mask = None if step_mask is None else step_mask[:, :, 0].T
-        dispatch.load()
-        with single_blas_thread():
-            h_all, states, cache = dispatch.forward(self.cell, xw.transpose(1, 0, 2), mask)
+        h_all, states, cache = dispatch.forward(self.cell, xw.transpose(1, 0, 2), mask)
         return h_all[1:].transpose(1, 0, 2), states, ("compiled", cache)
 
     def _package(self, outputs, states, step_mask):
@@ -171,7 +168,7 @@ class RNN(Layer):
     # ---- backward through time -------------------------------------------------------------------
     def backward(self, dy):
         """dL/dx from dL/d(outputs) (and dL/d(final states) with ``return_state``)."""
-        x_in, in_mask, order, step_mask, run = self._cache
+        x_in, in_mask, step, step_mask, run = self._cache
         batch, time, features = x_in.shape
         d_out, d_final = (dy[0], list(dy[1:])) if self.return_state else (dy, [])
         d_seq, d_last = self._output_grads(d_out, step_mask, batch, time)
@@ -180,23 +177,20 @@ class RNN(Layer):
         d_final[0] = d_final[0] + d_last
 
         self.cell.start_backward()
-        if run[0] == "compiled":
-            n_steps = min(self.bptt_truncate or time, time)
-            with single_blas_thread():
+        with single_blas_thread():
+            if run[0] == "compiled":
+                n_steps = min(self.bptt_truncate or time, time)
                 dxw = dispatch.backward(self.cell, run[1],
                                         None if d_seq is None else d_seq.transpose(1, 0, 2),
                                         d_final, n_steps).transpose(1, 0, 2)
-        else:
-            dxw = np.zeros((batch, time, self.cell.kernel.shape[1]), self.dtype)
-            with single_blas_thread():
+            else:
+                dxw = np.zeros((batch, time, self.cell.kernel.shape[1]), self.dtype)
                 if self.bptt_truncate is None:
                     self._bptt_full(d_seq, d_final, dxw)
                 else:
                     self._bptt_truncated(d_seq, d_final, dxw, self.bptt_truncate)
-        dxw = dxw[:, np.argsort(order)]                   # processing order back to time order
-
-        dxw2 = dxw.reshape(-1, dxw.shape[-1])
-        with single_blas_thread():
+            # processing order back to time order, in the layout x has
+            dxw2 = np.ascontiguousarray(dxw[:, ::step]).reshape(-1, dxw.shape[-1])
             dW = x_in.reshape(-1, features).T @ dxw2                   # xw = x·W + b
             dx = (dxw2 @ self.cell.kernel.T).reshape(batch, time, features)
         self.grads = self.cell.weight_grads(dW, dxw2.sum(axis=0))

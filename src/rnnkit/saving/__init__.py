@@ -13,6 +13,7 @@ import warnings
 
 import h5py
 
+from ..engines.process_rank import is_writer
 from . import h5_layout, keras_format
 from .files import (CONFIG_NAME, METADATA_NAME, Archive, ModelFileError, atomic_path,
                     check_exists, h5_bytes, open_h5, write_archive)
@@ -25,6 +26,8 @@ KERAS_FORMAT_VERSION = "3.15.1"
 
 def save_model(model, filepath, overwrite: bool = True) -> None:
     """Write ``model`` to a ``.keras`` file: config, metadata, weights and optimizer state."""
+    if not is_writer():  # data-parallel run: rank 0 alone writes files
+        return
     path = os.fspath(filepath)
     if not path.endswith(".keras"):
         raise ValueError(f"model files use the Keras 3 format and must end in .keras, got "
@@ -83,6 +86,8 @@ def _restore_optimizer(model, values, source: str) -> None:
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
     """Write the model's weights (and optimizer state) to a Keras 3 ``.weights.h5`` file."""
+    if not is_writer():  # data-parallel run: rank 0 alone writes files
+        return
     path = os.fspath(filepath)
     if not path.endswith(".weights.h5"):
         raise ValueError(f"weights files must end in .weights.h5 (Keras 3), got {path!r}")

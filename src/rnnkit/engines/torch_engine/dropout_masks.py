@@ -12,6 +12,8 @@ Keras's semantics are fixed (one mask per call, kept with probability 1 − rate
 
 from __future__ import annotations
 
+import numpy as np
+
 from .torch_import import import_torch
 
 torch = import_torch()
@@ -24,11 +26,24 @@ class NumpyMasks:
 
     def __init__(self, device="cpu"):
         self.device = torch.device(device)
+        #: in data-parallel training: the Shard whose rows of the global mask this process keeps
+        self.shard = None
 
-    def draw(self, layer, shape: tuple[int, ...], rate: float):
-        """Scaled keep-mask of ``shape``: (rng.random(shape) ≥ rate) / (1 − rate), layer dtype."""
+    def draw(self, layer, shape: tuple[int, ...], rate: float, batch_axis: int = 0):
+        """Scaled keep-mask of ``shape``: (rng.random(shape) ≥ rate) / (1 − rate), layer dtype.
+
+        Under a Shard the mask of the *global* batch is drawn and this rank's rows kept, so N
+        processes apply exactly the masks one process would.
+        """
+        rows = None
+        if self.shard is not None and shape[batch_axis] != 1:
+            start, stop = self.shard.bounds(self.shard.n_global)
+            shape = shape[:batch_axis] + (self.shard.n_global,) + shape[batch_axis + 1:]
+            rows = slice(start, stop) if stop > start else slice(0, 1)
         keep = (layer.rng.random(shape) >= rate).astype(layer.dtype) / (1.0 - rate)
-        return torch.from_numpy(keep).to(self.device, non_blocking=True)
+        if rows is not None:
+            keep = keep[(slice(None),) * batch_axis + (rows,)]
+        return torch.from_numpy(np.ascontiguousarray(keep)).to(self.device, non_blocking=True)
 
 
 class TorchMasks:
@@ -40,8 +55,9 @@ class TorchMasks:
         self.device = torch.device(device)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(int(seed))
+        self.shard = None           # each process draws its own rows' masks from its own stream
 
-    def draw(self, layer, shape: tuple[int, ...], rate: float):
+    def draw(self, layer, shape: tuple[int, ...], rate: float, batch_axis: int = 0):
         dtype = getattr(torch, layer.dtype)
         u = torch.rand(shape, generator=self.generator, device=self.device, dtype=dtype)
         return (u >= rate).to(dtype) / (1.0 - rate)

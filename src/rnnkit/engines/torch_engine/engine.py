@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...layers import Dense, Embedding
+from .distributed import Shard, local_device
 from .dropout_masks import make as make_masks
 from .network import TorchNetwork
 from .optimizers import KerasRule
@@ -24,7 +25,8 @@ from .torch_import import import_torch
 
 torch = import_torch()
 
-_MIXED = {True: "bfloat16", "bfloat16": "bfloat16", "float16": "float16"}
+# bfloat16 keeps float32's exponent range, so gradients need no loss scaling.
+_MIXED = {True: "bfloat16", "bfloat16": "bfloat16"}
 
 
 def resolve_device(device) -> "torch.device":
@@ -46,19 +48,24 @@ class TorchEngine:
     name = "torch"
 
     def __init__(self, model, device="auto", mixed_precision=False, dropout_masks="numpy",
-                 seed: int | None = None, shard=None):
+                 seed: int | None = None, distributed="auto"):
+        """``distributed``: 'auto' joins a torchrun/launch process group when WORLD_SIZE > 1;
+        False always runs alone."""
         self.model = model
-        self.device = resolve_device(device)
+        if distributed not in ("auto", True, False):
+            raise ValueError(f"distributed must be 'auto', True or False, got {distributed!r}")
+        self.device = resolve_device(local_device(device) if distributed else device)
         if mixed_precision and self.device.type != "cuda":
             raise ValueError(f"mixed_precision needs a CUDA device, got device="
                              f"{str(self.device)!r}")
         if mixed_precision not in (False, None) and mixed_precision not in _MIXED:
-            raise ValueError(f"mixed_precision must be False, True, 'bfloat16' or 'float16', "
+            raise ValueError(f"mixed_precision must be False, True or 'bfloat16', "
                              f"got {mixed_precision!r}")
         self.amp_dtype = getattr(torch, _MIXED[mixed_precision]) if mixed_precision else None
         self.share = self.device.type == "cpu"
         self.masks = make_masks(dropout_masks, self.device, seed)
-        self.shard = shard                      # distributed.Shard or None (one process)
+        self.shard = Shard.from_env(self.device) if distributed else None
+        self.masks.shard = self.shard
         self.net = None
         self.module = None                      # what forward calls: net, or DDP(net)
         self.rule = None

@@ -128,7 +128,7 @@ class TorchRecurrent(KerasParameters, nn.Module):
             in_mask = self.masks.draw(layer, (batch, features), layer.dropout)
         if self.training and layer.recurrent_dropout > 0:
             rec_masks = self.masks.draw(layer, (self.layer.cell.n_gates, batch, layer.units),
-                                        layer.recurrent_dropout)
+                                        layer.recurrent_dropout, batch_axis=1)
             if self.kind == "GRU":                          # Keras z,r,h → PyTorch r,z,n
                 rec_masks = rec_masks[list(wm.GRU_TORCH_FROM_KERAS)]
         if in_mask is not None:

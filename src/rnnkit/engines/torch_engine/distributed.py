@@ -1,0 +1,109 @@
+"""Data parallel training with torch.distributed: DDP, one shard of every global batch per process.
+
+Every process runs the same training loop on the same global batches (same seed, same shuffle);
+the engine keeps rows [start, stop) of each batch (``np.array_split``'s split) and DDP averages
+gradients across processes. The loss gradient of each shard is scaled by n_local·world/n_global,
+so the average is the gradient of the global batch's mean loss even when the split is uneven —
+training on B rows over N processes gives the weights one process gets on B rows. Predictions
+are gathered, so the loop's metrics and logs are the global batch's. Backends: gloo on the CPU,
+NCCL on CUDA (device cuda:LOCAL_RANK).
+
+Launch with ``torchrun --nproc-per-node N script.py`` or ``launch([script, …], nproc=N)``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+
+from ..process_rank import rank, world_size
+from .torch_import import import_torch
+
+torch = import_torch()
+dist = torch.distributed
+
+
+class Shard:
+    """This process's rows of every global batch, and the collectives over all processes."""
+
+    def __init__(self, rank: int, world: int, device):
+        self.rank, self.world, self.device = rank, world, torch.device(device)
+        self.n_global = 0
+
+    @classmethod
+    def from_env(cls, device) -> "Shard | None":
+        """The shard of a torchrun/launch process (joining the process group), or None."""
+        if world_size() <= 1:
+            return None
+        if not dist.is_initialized():
+            backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
+            dist.init_process_group(backend=backend, init_method="env://")
+        return cls(dist.get_rank(), dist.get_world_size(), device)
+
+    def bounds(self, n: int) -> tuple[int, int]:
+        """[start, stop) of this rank's rows in a batch of n (sizes differ by at most 1)."""
+        base, extra = divmod(n, self.world)
+        start = self.rank * base + min(self.rank, extra)
+        return start, start + base + (self.rank < extra)
+
+    def local(self, a: np.ndarray) -> np.ndarray:
+        """This rank's rows; a rank with none runs row 0 with a zero gradient weight."""
+        self.n_global = len(a)
+        start, stop = self.bounds(len(a))
+        return a[start:stop] if stop > start else a[:1]
+
+    def gradient_scale(self, n_global: int, n_local: int) -> float:
+        start, stop = self.bounds(n_global)
+        return (stop - start) * self.world / n_global
+
+    def gather(self, a: np.ndarray) -> np.ndarray:
+        """The global batch's rows, in order, from every rank's own rows."""
+        start, stop = self.bounds(self.n_global)
+        parts = [None] * self.world
+        dist.all_gather_object(parts, a[:stop - start])
+        return np.concatenate(parts)
+
+    def wrap(self, net):
+        """DDP over ``net`` (on its device); rank 0's weights are broadcast to every rank."""
+        ids = [self.device.index or 0] if self.device.type == "cuda" else None
+        return torch.nn.parallel.DistributedDataParallel(net, device_ids=ids)
+
+
+def local_device(device) -> str:
+    """'cuda' in a distributed run means this process's GPU, cuda:LOCAL_RANK."""
+    if str(device) == "cuda" and world_size() > 1:
+        return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+    return device
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(argv: list[str], nproc: int, timeout: float | None = None) -> list[int]:
+    """Run ``python argv…`` in ``nproc`` processes on this machine (what torchrun does, locally).
+
+    Loopback only: MASTER_ADDR=127.0.0.1 and a free port. Returns every process's exit code.
+    """
+    if nproc < 1:
+        raise ValueError(f"nproc must be a positive integer, got {nproc!r}")
+    base = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()),
+            "WORLD_SIZE": str(nproc)}
+    procs = [subprocess.Popen([sys.executable, *argv],
+                              env={**base, "RANK": str(r), "LOCAL_RANK": str(r)})
+             for r in range(nproc)]
+    try:
+        return [p.wait(timeout=timeout) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+
+
+__all__ = ["Shard", "launch", "local_device", "rank", "world_size"]

@@ -1,0 +1,42 @@
+"""One process of the DDP test: train a small masked model on global batches, report weights.
+
+Usage: python ddp_worker.py OUT_DIR  (under launch(nproc=N) or alone). Every rank prints one
+line ``RANK <r> WEIGHTS <sum of |w|>``; rank 0 also saves the weights to OUT_DIR/weights.npz.
+Files written through rnnkit (checkpoint, CSV log) carry the rank in their name, so the test
+can tell that rank 0 alone wrote them.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import rnnkit
+from rnnkit import layers as L
+from rnnkit.engines.process_rank import is_writer, rank
+
+out = Path(sys.argv[1])
+N, T, VOCAB, BATCH = 20, 7, 30, 7     # batches of 7, 7, 6: uneven splits over 2 ranks
+
+rng = np.random.default_rng(0)
+x = rng.integers(1, VOCAB, (N, T))
+for i, n in enumerate(rng.integers(2, T + 1, N)):
+    x[i, :T - n] = 0                  # pre-padded
+y = rng.integers(0, 2, N).astype(np.float32)
+
+rnnkit.set_random_seed(1)
+model = rnnkit.Sequential([rnnkit.Input((T,), dtype="int32"), L.Embedding(VOCAB, 5, mask_zero=True),
+                           L.LSTM(4, return_sequences=True, dropout=0.2, recurrent_dropout=0.2),
+                           L.Bidirectional(L.GRU(3)), L.Dropout(0.3),
+                           L.Dense(1, activation="sigmoid")])
+model.compile(optimizer=rnnkit.optimizers.Adam(0.01), loss="binary_crossentropy",
+              metrics=["accuracy"], engine="torch", device="cpu")
+callbacks = [rnnkit.callbacks.ModelCheckpoint(str(out / f"ckpt_rank{rank()}.keras")),
+             rnnkit.callbacks.CSVLogger(str(out / f"log_rank{rank()}.csv"))]
+history = model.fit(x, y, batch_size=BATCH, epochs=2, callbacks=callbacks, verbose=0)
+weights = model.get_weights()
+print(f"RANK {rank()} WEIGHTS {sum(float(np.abs(w).sum()) for w in weights):.9f} "
+      f"LOSS {history.history['loss'][-1]:.9f}", flush=True)
+if is_writer():
+    np.savez(out / f"weights_{os.environ.get('WORLD_SIZE', '1')}.npz", *weights)
