@@ -168,8 +168,10 @@ class Embedding(Layer):
         # Sum the rows of each id: sort by id, then add each run of equal ids in one call
         # (np.add.at does the same one row at a time, ~20× slower).
         order = np.argsort(ids, kind="stable")
-        present, starts = np.unique(ids[order], return_index=True)
-        grad[present] = np.add.reduceat(dy.reshape(-1, self.output_dim)[order], starts, axis=0)
+        sorted_ids = ids[order]
+        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+        grad[sorted_ids[starts]] = np.add.reduceat(dy.reshape(-1, self.output_dim)[order],
+                                                   starts, axis=0)
         self.grads = [grad]
         return None
 
