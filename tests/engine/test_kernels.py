@@ -79,3 +79,33 @@ def test_compiled_path_is_taken_only_where_it_applies(compiled_on):
     relu = make("simple_rnn", "float32", activation="relu")
     relu.forward(np.zeros((2, T, F), np.float32))
     assert relu._cache[-1][0] == "steps"
+
+
+SPY_SCRIPT = """
+import json, numpy as np, threadpoolctl
+from rnnkit import layers
+from rnnkit.kernels import dispatch
+seen = []
+real = dispatch.forward
+def spy(*args):
+    seen.append([i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"])
+    return real(*args)
+dispatch.forward = spy
+layers.GRU(4)(np.ones((2, 5, 3), np.float32))
+print(json.dumps(seen))
+"""
+
+
+def test_compiled_loops_run_on_one_blas_thread_in_a_fresh_process():
+    """numba's np.dot runs on SciPy's BLAS, loaded late; the one-thread limit must cover it too
+    (two threads on these tiny products were up to 300× slower on the shared machine)."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "RNNKIT_NUMBA": "1", "OPENBLAS_NUM_THREADS": "2"}
+    done = subprocess.run([sys.executable, "-c", SPY_SCRIPT], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen and len(seen[0]) >= 2 and set(seen[0]) == {1}, seen

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 from . import recurrent_kernel_grad
+from .nonlinear import gate_affine
 
 
 def supports(cell, recurrent_dropout_on: bool) -> bool:
@@ -52,7 +53,8 @@ def forward(cell, xw, mask):
     m, use_mask = _mask_args(mask, xw.shape[0], xw.shape[1])
     U = cell.recurrent_kernel
     if isinstance(cell, LSTMCell):
-        h, c, gates, tanh_c = lstm.forward(xw, U, m, use_mask)
+        h, c, gates, tanh_c = lstm.forward(xw, U, m, use_mask,
+                                           *gate_affine("ssts", cell.units, xw.dtype))
         return h, (h[-1], c[-1]), (m, use_mask, h, c, gates, tanh_c)
     if isinstance(cell, GRUCell) and cell.reset_after:
         b_rec = cell.bias[1] if cell.use_bias else np.zeros(U.shape[1], U.dtype)

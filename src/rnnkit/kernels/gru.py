@@ -3,7 +3,8 @@
 import numpy as np
 from numba import njit
 
-from .lstm import FASTMATH, _sigmoid, _tanh
+from .lstm import FASTMATH
+from .nonlinear import sigmoid, tanh
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -21,17 +22,21 @@ def forward_reset_after(xw, U, b_rec, mask, use_mask):
     for t in range(T):
         np.dot(h[t], U, rec)
         rec += b_rec
+        a = gates[t]
+        for b in range(B):                              # one flat pass for the σ gates z, r
+            for k in range(2 * u):
+                a[b, k] = sigmoid(xw[t, b, k] + rec[b, k])
         for b in range(B):
             if use_mask and not mask[t, b]:
                 h[t + 1, b] = h[t, b]
+                a[b] = 0.0
                 continue
             for j in range(u):
-                z = _sigmoid(xw[t, b, j] + rec[b, j])
-                r = _sigmoid(xw[t, b, u + j] + rec[b, u + j])
-                hh = _tanh(xw[t, b, 2 * u + j] + r * rec[b, 2 * u + j])
-                gates[t, b, j], gates[t, b, u + j], gates[t, b, 2 * u + j] = z, r, hh
+                z, r = a[b, j], a[b, u + j]
+                hh = tanh(xw[t, b, 2 * u + j] + r * rec[b, 2 * u + j])   # ĥ = tanh(xw_h + r⊙(hU_h + b))
+                a[b, 2 * u + j] = hh
                 rec_h[t, b, j] = rec[b, 2 * u + j]
-                h[t + 1, b, j] = z * h[t, b, j] + (1.0 - z) * hh     # h' = z⊙h + (1−z)⊙ĥ
+                h[t + 1, b, j] = z * h[t, b, j] + (1.0 - z) * hh          # h' = z⊙h + (1−z)⊙ĥ
     return h, gates, rec_h
 
 
@@ -83,7 +88,7 @@ def forward_reset_before(xw, U, mask, use_mask):
         rec_zr = np.dot(h[t], U_zr)
         for b in range(B):
             for j in range(u):
-                r = _sigmoid(xw[t, b, u + j] + rec_zr[b, u + j])
+                r = sigmoid(xw[t, b, u + j] + rec_zr[b, u + j])
                 gates[t, b, u + j] = r
                 rh[t, b, j] = r * h[t, b, j]
         rec_h = np.dot(rh[t], U_h)
@@ -94,8 +99,8 @@ def forward_reset_before(xw, U, mask, use_mask):
                 rh[t, b] = 0.0
                 continue
             for j in range(u):
-                z = _sigmoid(xw[t, b, j] + rec_zr[b, j])
-                hh = _tanh(xw[t, b, 2 * u + j] + rec_h[b, j])
+                z = sigmoid(xw[t, b, j] + rec_zr[b, j])
+                hh = tanh(xw[t, b, 2 * u + j] + rec_h[b, j])
                 gates[t, b, j], gates[t, b, 2 * u + j] = z, hh
                 h[t + 1, b, j] = z * h[t, b, j] + (1.0 - z) * hh
     return h, gates, rh

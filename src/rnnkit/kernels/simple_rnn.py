@@ -3,7 +3,8 @@
 import numpy as np
 from numba import njit
 
-from .lstm import FASTMATH, _tanh
+from .lstm import FASTMATH
+from .nonlinear import tanh
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -20,7 +21,7 @@ def forward(xw, U, mask, use_mask):
                 h[t + 1, b] = h[t, b]
             else:
                 for j in range(u):
-                    h[t + 1, b, j] = _tanh(a[b, j])
+                    h[t + 1, b, j] = tanh(a[b, j])
     return h
 
 

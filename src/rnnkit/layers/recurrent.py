@@ -104,12 +104,15 @@ class RNN(Layer):
         rec_masks = self._dropout_mask((self.cell.n_gates, batch, self.units),
                                        self.recurrent_dropout, training)
         x_in = x if in_mask is None else x * in_mask[:, None, :]
+        compiled = self._compiled_path_applies(rec_masks)
+        if compiled:
+            dispatch.load()  # before the BLAS limit below, so that it covers numba's BLAS too
         with single_blas_thread():
             xw = x_in.reshape(-1, features) @ self.cell.kernel       # one product for all steps
             if self.cell.input_bias is not None:
                 xw += self.cell.input_bias
             xw = xw.reshape(batch, time, -1)[:, ::step]
-            if self._compiled_path_applies(rec_masks):
+            if compiled:
                 outputs, states, run = self._run_compiled(xw, step_mask)
             else:
                 outputs, states, run = self._run_steps(xw, step_mask, rec_masks)
