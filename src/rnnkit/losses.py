@@ -192,7 +192,7 @@ class CategoricalCrossentropy(Loss):
         s = y_pred.sum(axis=-1, keepdims=True)
         p = y_pred / s
         inside = (p > EPSILON) & (p < 1.0 - EPSILON)
-        dq = -inside * y / np.clip(p, EPSILON, 1.0 - EPSILON)        # d/dq of −Σ y log q
+        dq = -(inside * y) / np.clip(p, EPSILON, 1.0 - EPSILON)      # d/dq of −Σ y log q
         # through q = p/Σp: dq/dp_j = (δ − q)/Σp
         return (dq - (dq * p).sum(axis=-1, keepdims=True)) / s / n
 
