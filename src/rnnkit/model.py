@@ -183,11 +183,13 @@ class Sequential:
                              f"work on; add an Input, call build((None, …)) or fit it first")
 
     # ---- compile and run ----------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, engine: str = "numpy",
-                run_eagerly=None, jit_compile=None, steps_per_execution: int = 1,
-                loss_weights=None, weighted_metrics=None, auto_scale_loss=True,
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution: int = 1,
+                jit_compile="auto", auto_scale_loss=True, engine: str = "numpy",
                 **engine_options) -> None:
         """Choose the optimizer, loss, metrics and the engine that runs the steps.
+
+        Positional order is Keras 3's (optimizer, loss, loss_weights, metrics, …).
 
         ``engine_options`` go to the engine, e.g. ``engine="torch", device="cuda",
         mixed_precision=True``.
