@@ -16,7 +16,7 @@ import h5py
 from ..engines.process_rank import is_writer
 from . import h5_layout, keras_format
 from .files import (CONFIG_NAME, METADATA_NAME, Archive, ModelFileError, atomic_path,
-                    check_exists, h5_bytes, open_h5, write_archive)
+                    check_exists, h5_bytes, open_h5, refuse_overwrite, write_archive)
 from .h5_layout import WeightsMismatchError
 from .keras_format import UnsupportedModelError
 
@@ -32,6 +32,7 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     if not path.endswith(".keras"):
         raise ValueError(f"model files use the Keras 3 format and must end in .keras, got "
                          f"{path!r} (for weights alone use save_weights('….weights.h5'))")
+    refuse_overwrite(path, overwrite)
     from .. import __version__
 
     config, extras = keras_format.model_to_keras_json(model)

@@ -26,12 +26,16 @@ class ModelFileError(ValueError):
     """A model or weights file is missing pieces, truncated or corrupt."""
 
 
+def refuse_overwrite(path: str, overwrite: bool) -> None:
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+
+
 @contextmanager
 def atomic_path(path: str, overwrite: bool = True):
     """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically."""
     path = os.fspath(path)
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    refuse_overwrite(path, overwrite)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
     os.close(fd)
