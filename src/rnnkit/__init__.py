@@ -6,7 +6,7 @@
 from . import activations, config, initializers, layers, utils
 from . import datasets, preprocessing
 from .random import set_random_seed
-from . import callbacks, losses, metrics, models, optimizers, saving
+from . import callbacks, losses, metrics, models, optimizers, saving, scratch
 from .layers import Input
 from .model import Sequential
 
@@ -14,5 +14,5 @@ __version__ = "0.1.0"
 
 __all__ = ["activations", "config", "initializers", "layers", "utils", "set_random_seed",
            "datasets", "preprocessing",
-           "callbacks", "losses", "metrics", "models", "optimizers", "saving", "Input",
+           "callbacks", "losses", "metrics", "models", "optimizers", "saving", "scratch", "Input",
            "Sequential"]
