@@ -109,3 +109,14 @@ def test_compiled_loops_run_on_one_blas_thread_in_a_fresh_process():
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen and len(seen[0]) >= 2 and set(seen[0]) == {1}, seen
+
+
+@pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru", "gru_reset_before"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_nan_propagates_through_the_compiled_loops(kind, dtype, compiled_on):
+    """The clamp in the float32 tanh must not turn a NaN into ±1 (TerminateOnNaN relies on it)."""
+    layer = make(kind, dtype, return_sequences=True)
+    x = np.ones((2, T, F), dtype)
+    x[0, 2, 1] = np.nan
+    y = layer.forward(x)
+    assert np.isnan(y[0, 2:]).all() and np.isfinite(y[1]).all()
