@@ -120,3 +120,25 @@ def test_nan_propagates_through_the_compiled_loops(kind, dtype, compiled_on):
     x[0, 2, 1] = np.nan
     y = layer.forward(x)
     assert np.isnan(y[0, 2:]).all() and np.isfinite(y[1]).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_embedding_backward_compiled_equals_reference(dtype):
+    emb = layers.Embedding(50, 6, dtype=dtype)
+    ids = np.random.default_rng(0).integers(0, 50, (8, 30))
+    dy = np.random.default_rng(1).standard_normal((8, 30, 6)).astype(dtype)
+    grads = []
+    for compiled in (False, True):
+        saved = kernels.enabled()
+        kernels.set_enabled(compiled)
+        try:
+            emb(ids)
+            emb.backward(dy)
+            grads.append(emb.grads[0])
+        finally:
+            kernels.set_enabled(saved)
+    expected = np.zeros((50, 6))
+    np.add.at(expected, ids.ravel(), dy.reshape(-1, 6))
+    for g in grads:
+        np.testing.assert_allclose(g, expected, rtol=1e-5 if dtype == "float32" else 1e-12,
+                                   atol=1e-5 if dtype == "float32" else 1e-12)

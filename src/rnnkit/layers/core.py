@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations
+from .. import activations, kernels
 from .. import initializers as inits
 from .base import Layer, check_fraction, check_positive_int
 
@@ -164,14 +164,18 @@ class Embedding(Layer):
     def backward(self, dy):
         """dE[k] = Σ of dy over every position that looked up id k; ids get no gradient."""
         ids = self._cache.ravel()
+        d_rows = dy.reshape(-1, self.output_dim)
         grad = np.zeros_like(self.embeddings)
-        # Sum the rows of each id: sort by id, then add each run of equal ids in one call
-        # (np.add.at does the same one row at a time, ~20× slower).
-        order = np.argsort(ids, kind="stable")
-        sorted_ids = ids[order]
-        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-        grad[sorted_ids[starts]] = np.add.reduceat(dy.reshape(-1, self.output_dim)[order],
-                                                   starts, axis=0)
+        if kernels.enabled():
+            from ..kernels.embedding import scatter_add
+            scatter_add(ids, np.ascontiguousarray(d_rows, grad.dtype), grad)
+        else:
+            # Sort by id, then add each run of equal ids in one call (np.add.at does the same
+            # one row at a time, ~20× slower).
+            order = np.argsort(ids, kind="stable")
+            sorted_ids = ids[order]
+            starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+            grad[sorted_ids[starts]] = np.add.reduceat(d_rows[order], starts, axis=0)
         self.grads = [grad]
         return None
 
