@@ -4,7 +4,8 @@ The driver owns everything that is about *time* rather than about one step (DESI
 per-sequence dropout masks, the input projection xw = x·W + b for all steps in one matrix
 product, the step loop (reversed for ``go_backwards``), Keras's masking (a masked step carries
 the states over and repeats the previous output), ``return_sequences`` / ``return_state``, and
-backpropagation through time, full or truncated to the last ``bptt_truncate`` steps.
+backpropagation through time: full, or truncated so that each output's gradient reaches back
+``bptt_truncate`` steps.
 """
 
 from __future__ import annotations
@@ -17,24 +18,23 @@ from ..kernels import dispatch
 from .base import Layer, check_fraction, check_positive_int
 from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell
 
-# Keras options that exist for other backends or features; their defaults mean what we do.
-_INERT_OPTIONS = {"unroll": None, "implementation": None, "use_cudnn": None, "time_major": False,
-                  "stateful": False, "kernel_regularizer": None, "recurrent_regularizer": None,
-                  "bias_regularizer": None, "activity_regularizer": None,
-                  "kernel_constraint": None, "recurrent_constraint": None,
-                  "bias_constraint": None}
+# Keras options about how a backend runs the loop: any value means the same here.
+_IGNORED_OPTIONS = ("unroll", "implementation", "use_cudnn")
+# Keras features rnnkit does not have: accepted only when off (as Keras configs write them).
+_ABSENT_FEATURES = ("time_major", "stateful", "kernel_regularizer", "recurrent_regularizer",
+                    "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                    "recurrent_constraint", "bias_constraint")
 
 
-def _pop_inert_options(kwargs: dict, layer_type: str) -> None:
-    """Drop Keras-only options at their defaults; refuse the ones we cannot honour."""
-    for key, neutral in _INERT_OPTIONS.items():
-        if key not in kwargs:
-            continue
-        value = kwargs.pop(key)
-        if neutral is not None or key.endswith(("regularizer", "constraint")):
-            if value not in (neutral, False, None):
-                raise ValueError(f"{layer_type}: {key}={value!r} is not supported by rnnkit; "
-                                 f"remove it (supported value: {neutral!r})")
+def _pop_keras_only_options(kwargs: dict, layer_type: str) -> None:
+    """Drop Keras-only options that change nothing here; refuse features we cannot honour."""
+    for key in _IGNORED_OPTIONS:
+        kwargs.pop(key, None)
+    for key in _ABSENT_FEATURES:
+        value = kwargs.pop(key, None)
+        if value not in (None, False):
+            raise ValueError(f"{layer_type}: {key}={value!r} is not supported by rnnkit; "
+                             f"remove it")
 
 
 def _ids_hint(shape) -> str:
@@ -51,7 +51,7 @@ class RNN(Layer):
     def __init__(self, cell: RecurrentCell, dropout=0.0, recurrent_dropout=0.0,
                  return_sequences=False, return_state=False, go_backwards=False,
                  zero_output_for_mask=False, bptt_truncate: int | None = None, **kwargs):
-        _pop_inert_options(kwargs, type(self).__name__)
+        _pop_keras_only_options(kwargs, type(self).__name__)
         super().__init__(**kwargs)
         self.cell = cell
         self.units = cell.units
