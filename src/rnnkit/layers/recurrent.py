@@ -173,31 +173,38 @@ class RNN(Layer):
         """dL/dx from dL/d(outputs) (and dL/d(final states) with ``return_state``)."""
         x_in, in_mask, step, step_mask, run = self._cache
         batch, time, features = x_in.shape
-        d_out, d_final = (dy[0], list(dy[1:])) if self.return_state else (dy, [])
-        d_seq, d_last = self._output_grads(d_out, step_mask, batch, time)
-        d_final = [np.zeros((batch, self.units), self.dtype) if d is None else d
-                   for d in d_final] or self._zero_states(batch)
-        d_final[0] = d_final[0] + d_last
-
+        d_seq, d_final = self._incoming_grads(dy, step_mask, batch, time)
         self.cell.start_backward()
         with single_blas_thread():
-            if run[0] == "compiled":
-                n_steps = min(self.bptt_truncate or time, time)
-                dxw = dispatch.backward(self.cell, run[1],
-                                        None if d_seq is None else d_seq.transpose(1, 0, 2),
-                                        d_final, n_steps).transpose(1, 0, 2)
-            else:
-                dxw = np.zeros((batch, time, self.cell.kernel.shape[1]), self.dtype)
-                if self.bptt_truncate is None:
-                    self._bptt_full(d_seq, d_final, dxw)
-                else:
-                    self._bptt_truncated(d_seq, d_final, dxw, self.bptt_truncate)
-            # processing order back to time order, in the layout x has
-            dxw2 = np.ascontiguousarray(dxw[:, ::step]).reshape(-1, dxw.shape[-1])
+            dxw = self._bptt(run, d_seq, d_final, batch, time)      # processing order
+            dxw2 = np.ascontiguousarray(dxw[:, ::step]).reshape(-1, dxw.shape[-1])  # time order
             dW = x_in.reshape(-1, features).T @ dxw2                   # xw = x·W + b
             dx = (dxw2 @ self.cell.kernel.T).reshape(batch, time, features)
         self.grads = self.cell.weight_grads(dW, dxw2.sum(axis=0))
         return dx if in_mask is None else dx * in_mask[:, None, :]
+
+    def _incoming_grads(self, dy, step_mask, batch, time):
+        """(dL/d(output at each step) or None, [dL/d(final state) for each state])."""
+        d_out, d_final = (dy[0], list(dy[1:])) if self.return_state else (dy, [])
+        d_seq, d_last = self._output_grads(d_out, step_mask, batch, time)
+        d_final = [np.zeros((batch, self.units), self.dtype) if d is None else d
+                   for d in d_final] or self._zero_states(batch)
+        d_final[0] = d_final[0] + d_last                 # the last output is the final h
+        return d_seq, d_final
+
+    def _bptt(self, run, d_seq, d_final, batch, time):
+        """dL/dxw (batch, time, k·u) in processing order, by the loop the forward pass used."""
+        if run[0] == "compiled":
+            n_steps = min(self.bptt_truncate or time, time)
+            d_seq_tm = None if d_seq is None else d_seq.transpose(1, 0, 2)
+            return dispatch.backward(self.cell, run[1], d_seq_tm, d_final,
+                                     n_steps).transpose(1, 0, 2)
+        dxw = np.zeros((batch, time, self.cell.kernel.shape[1]), self.dtype)
+        if self.bptt_truncate is None:
+            self._bptt_full(d_seq, d_final, dxw)
+        else:
+            self._bptt_truncated(d_seq, d_final, dxw, self.bptt_truncate)
+        return dxw
 
     def _output_grads(self, d_out, step_mask, batch, time):
         """Split dL/d(output) into a per-step part (sequences) and a last-step part."""
