@@ -1,0 +1,78 @@
+"""A recipe's ``[model]`` and ``[train]`` sections → a compiled ``Sequential`` and its callbacks.
+
+Layers are written as tables of Keras arguments::
+
+    [[model.layers]]
+    type = "Bidirectional"
+    layer = { type = "GRU", units = 64 }
+
+The output layer's loss follows the class count unless the recipe names one: one sigmoid unit
+with binary crossentropy for two classes, softmax with sparse categorical crossentropy otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import layers as layers_module
+from .. import optimizers
+from ..model import Sequential
+from ..random import set_random_seed
+from .recipes import RecipeError
+
+
+def make_layer(spec: dict[str, Any], where: str):
+    """One layer from its table (``type`` plus Keras arguments); nested ``layer`` for wrappers."""
+    spec = dict(spec)
+    kind = spec.pop("type", None)
+    cls = getattr(layers_module, str(kind), None)
+    if not isinstance(cls, type) or not issubclass(cls, layers_module.Layer):
+        raise RecipeError(f"{where}: unknown layer type {kind!r}; use a rnnkit layer name such "
+                          f"as Embedding, LSTM, GRU, SimpleRNN, Bidirectional, Dropout, Dense")
+    if isinstance(spec.get("layer"), dict):
+        spec["layer"] = make_layer(spec["layer"], where + ".layer")
+    try:
+        return cls(**spec)
+    except TypeError as e:
+        raise RecipeError(f"{where}: {kind}{_args(spec)} is not accepted ({e}); fix the layer's "
+                          f"arguments in the recipe or --set") from None
+
+
+def _args(spec: dict) -> str:
+    return "(" + ", ".join(f"{k}={v!r}" for k, v in spec.items()) + ")"
+
+
+def loss_for(train: dict, n_classes: int) -> str:
+    if train["loss"]:
+        return train["loss"]
+    return "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
+
+
+def build_model(config: dict, input_shape: tuple, n_classes: int, engine: str = "numpy",
+                **engine_options) -> Sequential:
+    """The recipe's model, seeded (same seed → same initial weights), built and compiled."""
+    set_random_seed(int(config["train"]["seed"]))
+    specs = config["model"]["layers"]
+    if not specs:
+        raise RecipeError(f"recipe {config['name']!r} has no [[model.layers]]; add at least one")
+    model = Sequential([layers_module.Input(shape=tuple(input_shape[1:]))]
+                       + [make_layer(s, f"model.layers.{i}") for i, s in enumerate(specs)])
+    _check_output(model, n_classes)
+    train = config["train"]
+    try:
+        optimizer_class = type(optimizers.get(train["optimizer"]))
+    except ValueError as e:
+        raise RecipeError(f"train.optimizer: {e}") from None
+    optimizer = optimizer_class(learning_rate=train["learning_rate"])
+    model.compile(optimizer=optimizer, loss=loss_for(train, n_classes), metrics=["accuracy"],
+                  engine=engine, **engine_options)
+    return model
+
+
+def _check_output(model: Sequential, n_classes: int) -> None:
+    units = model.output_shape[-1]
+    wanted = 1 if n_classes == 2 else n_classes
+    if units != wanted:
+        raise RecipeError(f"the model ends in {units} unit(s) but the data has {n_classes} "
+                          f"classes; make the last layer Dense({wanted}, activation="
+                          f"{'sigmoid' if wanted == 1 else 'softmax'})")

