@@ -16,6 +16,11 @@ def _pyplot():
     return plt
 
 
+def _integer_ticks():
+    from matplotlib.ticker import MaxNLocator
+    return MaxNLocator(integer=True)  # epochs are whole numbers
+
+
 def _save(fig, path: Path) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
@@ -36,6 +41,7 @@ def learning_curves(history: Mapping[str, Sequence[float]], path: Path, title: s
             ax.axvline(best_epoch, color="grey", linestyle="--", linewidth=1,
                        label=f"best epoch ({best_epoch})")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(_integer_ticks())
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.legend()
@@ -54,6 +60,7 @@ def overlaid_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path
             if values:
                 ax.plot(range(1, len(values) + 1), values, label=name)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(_integer_ticks())
         ax.set_ylabel(metric.replace("_", " "))
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
