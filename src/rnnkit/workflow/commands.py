@@ -36,7 +36,8 @@ def train(args: argparse.Namespace) -> int:
         raise ValueError("a data-parallel process needs --run-dir; start it with --nproc N")
     run_dir.mkdir(parents=True, exist_ok=True)
     options = {"device": args.device} if args.engine == "torch" else {}
-    _say(f"Training recipe '{config['name']}' → {run_dir}  (loading data…)")
+    if is_writer():
+        _say(f"Training recipe '{config['name']}' → {run_dir}  (loading data…)")
     from .train import train_run
     result = train_run(config, run_dir, engine=args.engine, engine_options=options,
                        verbose=0 if args.quiet else "auto")
