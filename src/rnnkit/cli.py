@@ -15,6 +15,7 @@ print one line saying what is wrong and how to fix it, and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -85,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return commands.COMMANDS[args.command](args)
+    except BrokenPipeError:  # `rnnkit recipes | head`: the reader left; not an error
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt:
         print("rnnkit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
