@@ -28,26 +28,40 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workloads import WORKLOADS, Workload, recurrent_flops  # noqa: E402
 
-ENGINES = ("numpy", "torch", "pytorch", "keras")
-LABELS = {"numpy": "rnnkit NumPy", "torch": "rnnkit torch", "pytorch": "hand-written PyTorch",
+ENGINES = ("numpy", "numpy-reference", "torch", "pytorch", "keras")
+LABELS = {"numpy": "rnnkit NumPy", "numpy-reference": "rnnkit NumPy, reference loop",
+          "torch": "rnnkit torch", "pytorch": "hand-written PyTorch",
           "keras": "Keras 3 (torch backend)"}
 
 
 # ---- the engines under test --------------------------------------------------------------------
 class RnnkitRunner:
-    def __init__(self, w: Workload, engine: str):
+    """rnnkit's NumPy or torch engine; ``compiled=False`` runs the NumPy reference loop (the
+    engine before its compiled kernels), switched per call since the switch is global."""
+
+    def __init__(self, w: Workload, engine: str, compiled: bool = True):
         import rnnkit
+        from rnnkit import kernels
         rnnkit.set_random_seed(0)
         self.model = rnnkit.Sequential([rnnkit.Input(w.input_shape)] + w.layers(rnnkit.layers))
         self.model.compile(optimizer=rnnkit.optimizers.RMSprop(1e-4), loss=w.loss,
                            engine=engine)
         self.x, self.y = w.data()
+        self.kernels, self.compiled = kernels, compiled and kernels.AVAILABLE
+
+    def _run(self, fn, *args):
+        saved = self.kernels.enabled()
+        self.kernels.set_enabled(self.compiled)
+        try:
+            fn(*args)
+        finally:
+            self.kernels.set_enabled(saved)
 
     def step(self):
-        self.model.train_on_batch(self.x, self.y)
+        self._run(self.model.train_on_batch, self.x, self.y)
 
     def predict(self):
-        self.model.predict_on_batch(self.x)
+        self._run(self.model.predict_on_batch, self.x)
 
 
 class KerasRunner:
@@ -98,12 +112,15 @@ class PyTorchRunner:
 def make_runner(w: Workload, engine: str):
     if engine in ("numpy", "torch"):
         return RnnkitRunner(w, engine)
+    if engine == "numpy-reference":
+        return RnnkitRunner(w, "numpy", compiled=False)
     return PyTorchRunner(w) if engine == "pytorch" else KerasRunner(w)
 
 
 def engine_available(engine: str) -> bool:
     import importlib.util
-    needs = {"numpy": "numpy", "torch": "torch", "pytorch": "torch", "keras": "keras"}[engine]
+    needs = {"numpy": "numpy", "numpy-reference": "numpy", "torch": "torch", "pytorch": "torch",
+             "keras": "keras"}[engine]
     return importlib.util.find_spec(needs) is not None
 
 
@@ -226,7 +243,8 @@ def write_markdown(path: Path, rows, workloads, args) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-w", "--workloads", default=",".join(WORKLOADS))
-    parser.add_argument("-e", "--engines", default=",".join(ENGINES))
+    parser.add_argument("-e", "--engines", default="numpy,torch,pytorch,keras",
+                        help=f"comma-separated, from {', '.join(ENGINES)}")
     parser.add_argument("--repeats", type=int, default=5, help="rounds of interleaved timing")
     parser.add_argument("--steps", type=int, default=3, help="training steps per engine per round")
     parser.add_argument("--torch-threads", type=int, default=1,
