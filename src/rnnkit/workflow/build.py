@@ -48,15 +48,21 @@ def loss_for(train: dict, n_classes: int) -> str:
     return "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
 
 
-def build_model(config: dict, input_shape: tuple, n_classes: int, engine: str = "numpy",
+def build_model(config: dict, input_shape: tuple, n_classes: int | None, engine: str = "numpy",
                 **engine_options) -> Sequential:
-    """The recipe's model, seeded (same seed → same initial weights), built and compiled."""
+    """The recipe's model, seeded (same seed → same initial weights), built and compiled.
+
+    ``n_classes`` checks the output layer against the data; None (a summary without data)
+    takes the output layer as it is.
+    """
     set_random_seed(int(config["train"]["seed"]))
     specs = config["model"]["layers"]
     if not specs:
         raise RecipeError(f"recipe {config['name']!r} has no [[model.layers]]; add at least one")
     model = Sequential([layers_module.Input(shape=tuple(input_shape[1:]))]
                        + [make_layer(s, f"model.layers.{i}") for i, s in enumerate(specs)])
+    if n_classes is None:
+        n_classes = max(2, model.output_shape[-1])
     _check_output(model, n_classes)
     train = config["train"]
     try:

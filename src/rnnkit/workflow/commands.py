@@ -194,9 +194,7 @@ def summary(args: argparse.Namespace) -> int:
         from .build import build_model
         from .data import input_shape
         config = recipes.load(args.item, args.overrides)
-        n_classes = config["data"]["categories"] if config["data"]["source"] == \
-            "reuters21578" else 2
-        model = build_model(config, input_shape(config["data"]), n_classes)
+        model = build_model(config, input_shape(config["data"]), n_classes=None)
     model.summary()
     return 0
 
