@@ -214,8 +214,8 @@ class Sequential:
 
     def require_compiled(self, what: str) -> None:
         if not self.compiled:
-            raise RuntimeError(f"model {self.name!r} must be compiled before {what}(); call "
-                               f"model.compile(optimizer=..., loss=...) first")
+            raise ValueError(f"model {self.name!r} must be compiled before {what}(); call "
+                             f"model.compile(optimizer=..., loss=...) first")
         if self.loss is None:
             raise ValueError(f"model {self.name!r} was compiled without a loss; {what}() needs "
                              f"one, e.g. compile(loss='binary_crossentropy')")

@@ -101,7 +101,7 @@ def test_ragged_input():
 
 
 def test_fit_before_compile(ids):
-    with pytest.raises(RuntimeError) as e:
+    with pytest.raises(ValueError) as e:
         _binary_model(compiled=False).fit(ids, np.zeros(10), verbose=0)
     assert "must be compiled before fit()" in _one_line(e)
 
@@ -213,10 +213,11 @@ def test_layers_rnnkit_lacks_are_named(saved):
         config["config"]["layers"][2]["class_name"] = "Conv1D"
         config["config"]["layers"].append({"class_name": "Bidirectional", "config": {
             "layer": {"class_name": "ConvLSTM1D", "config": {}}}})
+        config["config"]["layers"].append({"class_name": "RNN", "config": {"cell": {}}})
     _rewrite_config(saved, swap)
     with pytest.raises(ValueError) as e:
         rnnkit.models.load_model(saved)
-    assert "uses layers rnnkit does not have: Conv1D, ConvLSTM1D" in _one_line(e)
+    assert "uses layers rnnkit does not have: Conv1D, ConvLSTM1D, RNN" in _one_line(e)
 
 
 def test_unsupported_options_are_named(saved):
