@@ -64,9 +64,21 @@ class UnsupportedModelError(ValueError):
 
 
 # ---- classes ----------------------------------------------------------------------------------
+# Base classes rnnkit has but cannot rebuild from a Keras config (Keras's RNN wraps any cell).
+_NOT_LOADABLE = {"Layer", "RNN"}
+
+
+def _loadable(class_name) -> type | None:
+    cls = getattr(layers_module, str(class_name), None)
+    if class_name in _NOT_LOADABLE or not (isinstance(cls, type)
+                                           and issubclass(cls, layers_module.Layer)):
+        return None
+    return cls
+
+
 def layer_class(class_name: str) -> type:
-    cls = getattr(layers_module, class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, layers_module.Layer)):
+    cls = _loadable(class_name)
+    if cls is None:
         raise UnsupportedModelError(f"rnnkit has no layer {class_name!r}")
     return cls
 
@@ -86,9 +98,7 @@ def layer_class_names(entries) -> list[str]:
 def missing_layer_classes(entries) -> list[str]:
     missing = []
     for name in layer_class_names(entries):
-        cls = getattr(layers_module, str(name), None)
-        if not (isinstance(cls, type) and issubclass(cls, layers_module.Layer)) \
-                and name not in missing:
+        if _loadable(name) is None and name not in missing:
             missing.append(name)
     return missing
 
