@@ -242,7 +242,8 @@ def write_markdown(path: Path, rows, workloads, args) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-w", "--workloads", default=",".join(WORKLOADS))
+    parser.add_argument("-w", "--workloads", default=",".join(k for k in WORKLOADS if k != "D"),
+                        help=f"comma-separated, from {', '.join(WORKLOADS)} (D: the main job)")
     parser.add_argument("-e", "--engines", default="numpy,torch,pytorch,keras",
                         help=f"comma-separated, from {', '.join(ENGINES)}")
     parser.add_argument("--repeats", type=int, default=5, help="rounds of interleaved timing")

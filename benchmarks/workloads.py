@@ -64,6 +64,9 @@ WORKLOADS = {w.key: w for w in [
                         _head(L, 46)], 10000, 300, 32, classes=46),
     Workload("W8", "one-hot(100)+SimpleRNN(32), T=100, B=32",
              lambda L: [L.SimpleRNN(32), _head(L, 1)], 100, 100, 32, one_hot=True),
+    # The README's main job (recipes/default.toml), for its training-step figure.
+    Workload("D", "the default recipe: Embedding(20000,32)+GRU(32), T=300, B=64",
+             lambda L: [L.Embedding(20000, 32), L.GRU(32), _head(L, 1)], 20000, 300, 64),
 ]}
 
 
