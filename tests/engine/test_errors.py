@@ -60,3 +60,11 @@ def test_one_line_error(case):
     with pytest.raises(error, match=pattern) as info:
         make()
     assert "\n" not in str(info.value)
+
+
+def test_keras_options_rnnkit_lacks_are_accepted_when_off():
+    layers.Dense(3, kernel_regularizer=None, bias_constraint=None, lora_rank=None)
+    layers.Embedding(10, 3, embeddings_regularizer=None, activity_regularizer=None)
+    layers.LSTM(3, recurrent_regularizer=None, unroll=False, use_cudnn="auto", stateful=False)
+    with pytest.raises(ValueError, match="kernel_regularizer='l2' is not supported"):
+        layers.Dense(3, kernel_regularizer="l2")

@@ -149,3 +149,25 @@ def test_stacked_masked_model_equals_keras():
 
 def test_dense_softmax_on_sequences_equals_keras(x):
     compare(layers.Dense(4, activation="softmax"), keras.layers.Dense(4, activation="softmax"), x)
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_mask_after_go_backwards_equals_keras(return_sequences):
+    """Keras passes the mask on unreversed after a go_backwards layer; so must we."""
+    rng = np.random.default_rng(3)
+    ids = rng.integers(1, 20, (B, T))
+    ids[0, :3] = 0
+    ids[1, -2:] = 0
+    ours = [layers.Embedding(20, F, mask_zero=True),
+            layers.SimpleRNN(U, go_backwards=True, return_sequences=True),
+            layers.GRU(U, return_sequences=return_sequences)]
+    model = keras.Sequential([keras.Input((T,), dtype="int32"),
+                              keras.layers.Embedding(20, F, mask_zero=True),
+                              keras.layers.SimpleRNN(U, go_backwards=True, return_sequences=True),
+                              keras.layers.GRU(U, return_sequences=return_sequences)])
+    x, mask = ids, None
+    for i, layer in enumerate(ours):
+        layer.ensure_built((None,) + np.shape(x)[1:])
+        model.layers[i].set_weights(randomize(layer, seed=i))
+        x, mask = layer.forward(x, mask=mask), layer.compute_mask(x, mask)
+    np.testing.assert_allclose(x, model(torch.tensor(ids)).detach().numpy(), atol=ATOL, rtol=RTOL)

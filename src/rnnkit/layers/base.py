@@ -40,6 +40,7 @@ class Layer:
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype=None,
                  input_shape=None, seed: int | None = None, **kwargs):
+        _pop_absent_keras_options(kwargs, type(self).__name__)
         if kwargs:
             bad = ", ".join(sorted(kwargs))
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {bad}")
@@ -158,6 +159,16 @@ class Layer:
                 f"got shape {x.shape}"
             )
         return x.astype(self.dtype, copy=False)
+
+
+def _pop_absent_keras_options(kwargs: dict, layer_type: str) -> None:
+    """Keras's regularizers, constraints and LoRA, which rnnkit lacks: accepted when None (as
+    Keras writes them in every config), refused otherwise."""
+    absent = [k for k in kwargs if k.endswith(("_regularizer", "_constraint")) or k == "lora_rank"]
+    for key in absent:
+        value = kwargs.pop(key)
+        if value is not None:
+            raise ValueError(f"{layer_type}: {key}={value!r} is not supported by rnnkit; remove it")
 
 
 def _rank_hint(rank: int) -> str:

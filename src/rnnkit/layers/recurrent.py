@@ -21,9 +21,7 @@ from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell
 # Keras options about how a backend runs the loop: any value means the same here.
 _IGNORED_OPTIONS = ("unroll", "implementation", "use_cudnn")
 # Keras features rnnkit does not have: accepted only when off (as Keras configs write them).
-_ABSENT_FEATURES = ("time_major", "stateful", "kernel_regularizer", "recurrent_regularizer",
-                    "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                    "recurrent_constraint", "bias_constraint")
+_ABSENT_FEATURES = ("time_major", "stateful")
 
 
 def _pop_keras_only_options(kwargs: dict, layer_type: str) -> None:
@@ -84,10 +82,9 @@ class RNN(Layer):
         return out
 
     def compute_mask(self, x, mask):
-        if mask is None or not self.return_sequences:
-            return None
-        mask = np.asarray(mask)
-        return mask[:, ::-1] if self.go_backwards else mask
+        # Keras passes the input's mask on unchanged, even with go_backwards (whose sequence
+        # comes out reversed): the next layer sees the mask in the original time order.
+        return mask if self.return_sequences else None
 
     # ---- forward ----------------------------------------------------------------------------------
     def forward(self, x, training=False, mask=None):
