@@ -53,17 +53,19 @@ def learning_curves(history: Mapping[str, Sequence[float]], path: Path, title: s
 def overlaid_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path: Path) -> None:
     """Validation accuracy and loss of several runs on shared axes (one colour per run)."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    colours = plt.get_cmap("tab20").colors  # 20 distinct colours: the default cycle repeats at 10
     for ax, metric in zip(axes, ("val_accuracy", "val_loss")):
-        for name, history in histories.items():
+        for i, (name, history) in enumerate(histories.items()):
             values = history.get(metric) or []
             if values:
-                ax.plot(range(1, len(values) + 1), values, label=name)
+                ax.plot(range(1, len(values) + 1), values, label=name,
+                        color=colours[2 * i % 20 + (i >= 10)])
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(_integer_ticks())
         ax.set_ylabel(metric.replace("_", " "))
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle("Validation curves")
     _save(fig, path)
     plt.close(fig)

@@ -32,6 +32,8 @@ def _data_note(config: dict) -> str:
     note = data["source"]
     if data["encoding"] == "keras_imdb":
         note += " (Keras IMDB ids)"
+    elif data["source"] == "aclimdb":
+        note += f" (raw text, Tokenizer({data['num_words']}))"
     if data["source"] == "reuters21578":
         note += f" (ModApte, top {data['categories']})"
     return note
