@@ -6,6 +6,7 @@ loop, callbacks and progress display drive the NumPy engine and any other engine
 
 from __future__ import annotations
 
+from .base import Engine
 from .numpy_engine import NumpyEngine
 
 ENGINES = {"numpy": NumpyEngine}
@@ -31,4 +32,4 @@ def get(name: str):
     return ENGINES[name]
 
 
-__all__ = ["ENGINES", "NumpyEngine", "get"]
+__all__ = ["ENGINES", "Engine", "NumpyEngine", "get"]

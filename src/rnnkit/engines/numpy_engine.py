@@ -13,26 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import Engine
 
-class NumpyEngine:
+
+class NumpyEngine(Engine):
     """Runs a Sequential model's layers on NumPy arrays."""
 
     name = "numpy"
 
-    def __init__(self, model):
-        self.model = model
-
-    # ---- the three steps the training loop asks for ------------------------------------------------
-    def predict_step(self, x: np.ndarray) -> np.ndarray:
-        """Outputs for one batch, inference mode (no dropout)."""
-        return self.forward(x, training=False)
-
-    def eval_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """(loss, outputs) for one batch, inference mode."""
-        y_pred = self.forward(x, training=False)
-        y_true, y_pred = self.model.loss.standardize(y, y_pred)
-        return self.model.loss.value(y_true, y_pred), y_pred
-
+    # ---- the step the training loop asks for (eval and predict: Engine) ----------------------------
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """One optimizer step on one batch; returns the loss before the update and the outputs."""
         y_pred = self.forward(x, training=True)

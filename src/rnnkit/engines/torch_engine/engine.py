@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...layers import Dense, Embedding
+from ..base import Engine
 from .distributed import Shard, local_device
 from .dropout_masks import make as make_masks
 from .network import TorchNetwork
@@ -42,7 +43,7 @@ def resolve_device(device) -> "torch.device":
     return device
 
 
-class TorchEngine:
+class TorchEngine(Engine):
     """Runs a Sequential model on PyTorch (CPU or CUDA; cuDNN where the layers allow)."""
 
     name = "torch"
@@ -51,7 +52,7 @@ class TorchEngine:
                  seed: int | None = None, distributed="auto"):
         """``distributed``: 'auto' joins a torchrun/launch process group when WORLD_SIZE > 1;
         False always runs alone."""
-        self.model = model
+        super().__init__(model)
         if distributed not in ("auto", True, False):
             raise ValueError(f"distributed must be 'auto', True or False, got {distributed!r}")
         self.device = resolve_device(local_device(device) if distributed else device)
@@ -72,17 +73,7 @@ class TorchEngine:
         self._built_for: tuple = ()
         self._written: list[np.ndarray] = []
 
-    # ---- the three steps the training loop asks for -------------------------------------------------
-    def predict_step(self, x: np.ndarray) -> np.ndarray:
-        """Outputs for one batch, inference mode (no dropout)."""
-        return self.forward(x, training=False)
-
-    def eval_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """(loss, outputs) for one batch, inference mode."""
-        y_pred = self.forward(x, training=False)
-        y_true, y_pred = self.model.loss.standardize(y, y_pred)
-        return self.model.loss.value(y_true, y_pred), y_pred
-
+    # ---- the step the training loop asks for (eval and predict: Engine) -----------------------------
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """One optimizer step on one batch; returns the loss before the update and the outputs."""
         self._prepare()

@@ -1,0 +1,34 @@
+"""The contract between the training loop and an engine.
+
+An engine provides ``forward(x, training)`` and ``train_step(x, y)``; evaluation and prediction
+are the same on every engine: a forward pass in inference mode, then the model's loss.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Engine:
+    """Base of every engine: the eval and predict steps, written once."""
+
+    name = "?"
+
+    def __init__(self, model):
+        self.model = model
+
+    def forward(self, x, training: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        raise NotImplementedError
+
+    def predict_step(self, x: np.ndarray) -> np.ndarray:
+        """Outputs for one batch, inference mode (no dropout)."""
+        return self.forward(x, training=False)
+
+    def eval_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """(loss, outputs) for one batch, inference mode."""
+        y_pred = self.forward(x, training=False)
+        y_true, y_pred = self.model.loss.standardize(y, y_pred)
+        return self.model.loss.value(y_true, y_pred), y_pred
