@@ -24,6 +24,7 @@ from . import plots, runs
 from .build import build_model
 from .data import PreparedData, input_shape, prepare
 from .evaluation import classification_report
+from .interrupt import DeferredInterrupt
 
 log = logging.getLogger("rnnkit.workflow")
 
@@ -150,10 +151,12 @@ def _fit(model, config, data, run_dir, extra, verbose) -> bool:
     train = config["train"]
     validation = (data.validation.x, data.validation.y) if data.validation else None
     try:
-        model.fit(data.train.x, data.train.y, batch_size=train["batch_size"],
-                  epochs=train["epochs"], validation_data=validation,
-                  validation_split=0.0 if validation else config["data"]["validation_split"],
-                  callbacks=_callbacks(config, run_dir) + extra, verbose=verbose)
+        with DeferredInterrupt() as interrupt:
+            model.fit(data.train.x, data.train.y, batch_size=train["batch_size"],
+                      epochs=train["epochs"], validation_data=validation,
+                      validation_split=0.0 if validation else config["data"]["validation_split"],
+                      callbacks=_callbacks(config, run_dir) + extra + [interrupt],
+                      verbose=verbose)
     except KeyboardInterrupt:
         log.info("interrupted: keeping the best checkpoint and the finished epochs' history")
         return True
