@@ -97,10 +97,11 @@ def _per_sample_count(y_pred: np.ndarray) -> int:
     return int(np.prod(y_pred.shape[:-1])) if y_pred.ndim > 1 else 1
 
 
-class BinaryCrossentropy(Loss):
-    """−[y log p + (1 − y) log(1 − p)], averaged over the last axis, then over samples."""
+class _SmoothedCrossentropy(Loss):
+    """Keras's from_logits / label_smoothing crossentropies; ``fuses_with`` names the output
+    activation whose gradient combines with this loss into p − y (see ``logits_gradient``)."""
 
-    default_name = "binary_crossentropy"
+    fuses_with: str
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
                  name: str | None = None, reduction: str = "sum_over_batch_size", axis: int = -1):
@@ -108,7 +109,18 @@ class BinaryCrossentropy(Loss):
         _check_keras_defaults(self.name, reduction=reduction, axis=axis)
         self.from_logits = bool(from_logits)
         self.label_smoothing = float(label_smoothing)
-        self.fused_activation = None if self.from_logits else "sigmoid"
+        self.fused_activation = None if self.from_logits else self.fuses_with
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing, "axis": -1}
+
+
+class BinaryCrossentropy(_SmoothedCrossentropy):
+    """−[y log p + (1 − y) log(1 − p)], averaged over the last axis, then over samples."""
+
+    default_name = "binary_crossentropy"
+    fuses_with = "sigmoid"
 
     def check_targets(self, y_true, output_shape):
         super().check_targets(y_true, output_shape)
@@ -142,23 +154,12 @@ class BinaryCrossentropy(Loss):
     def logits_gradient(self, y_true, probs):
         return (probs - self._smooth(y_true)) / probs.size  # σ'(z) = p(1 − p) cancels
 
-    def get_config(self):
-        return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": -1}
 
-
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(_SmoothedCrossentropy):
     """−Σ_k y_k log p_k over the class axis, averaged over samples; y one-hot (or soft)."""
 
     default_name = "categorical_crossentropy"
-
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
-                 name: str | None = None, reduction: str = "sum_over_batch_size", axis: int = -1):
-        super().__init__(name)
-        _check_keras_defaults(self.name, reduction=reduction, axis=axis)
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
-        self.fused_activation = None if self.from_logits else "softmax"
+    fuses_with = "softmax"
 
     def check_targets(self, y_true, output_shape):
         if y_true.shape[1:] != tuple(output_shape[1:]):
@@ -200,10 +201,6 @@ class CategoricalCrossentropy(Loss):
         y = self._smooth(y_true)
         # softmax Jacobian against −Σ y log p: p·Σy − y (= p − y for one-hot rows)
         return (probs * y.sum(axis=-1, keepdims=True) - y) / _per_sample_count(probs)
-
-    def get_config(self):
-        return {**super().get_config(), "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": -1}
 
 
 class SparseCategoricalCrossentropy(Loss):
