@@ -174,23 +174,24 @@ def predict(model, x, batch_size=None, verbose="auto", callbacks=None) -> np.nda
 # ---- single batches -----------------------------------------------------------------------------
 def train_on_batch(model, x, y, return_dict: bool = False):
     """One optimizer step on (x, y); returns that batch's loss (and metrics)."""
-    model.require_compiled("train_on_batch")
-    x, y = da.check_inputs(x, y)
-    model.build_for_data(x, len(x))
-    model.check_targets(y, "y")
-    model.step_metrics.reset()
-    loss, y_pred = model.engine.train_step(x, y)
-    model.step_metrics.update(loss, y, y_pred)
-    return _batch_result(model, return_dict)
+    return _one_batch(model, x, y, "train_on_batch", engine_step="train_step",
+                      return_dict=return_dict)
 
 
 def test_on_batch(model, x, y, return_dict: bool = False):
-    model.require_compiled("test_on_batch")
+    """The loss (and metrics) of (x, y) in inference mode."""
+    return _one_batch(model, x, y, "test_on_batch", engine_step="eval_step",
+                      return_dict=return_dict)
+
+
+def _one_batch(model, x, y, what: str, engine_step: str, return_dict: bool):
+    """Check and build as fit/evaluate do, run one engine step, report its loss and metrics."""
+    model.require_compiled(what)
     x, y = da.check_inputs(x, y)
     model.build_for_data(x, len(x))
     model.check_targets(y, "y")
     model.step_metrics.reset()
-    loss, y_pred = model.engine.eval_step(x, y)
+    loss, y_pred = getattr(model.engine, engine_step)(x, y)
     model.step_metrics.update(loss, y, y_pred)
     return _batch_result(model, return_dict)
 
