@@ -53,7 +53,6 @@ class Outcome:
     accuracy: float          # best validation accuracy
     far_accuracy: float      # at that epoch, on the sequences with lag ≥ length/2
     solved_at: int | None    # first epoch with validation accuracy ≥ SOLVED
-    epochs: int
     seconds: float
 
 
@@ -73,7 +72,7 @@ def run(cell: str, length: int, seed: int, args) -> Outcome:
     x_val, y_val, lag_val = make_data(args.val, length, rng)
     far = lag_val >= length // 2
     model = build(cell, length, args)
-    best = Outcome(0.0, 0.0, None, 0, 0.0)
+    best = Outcome(0.0, 0.0, None, 0.0)
     start = time.perf_counter()
     for epoch in range(args.epochs):
         x, y, _ = make_data(args.train, length, rng)
@@ -85,7 +84,6 @@ def run(cell: str, length: int, seed: int, args) -> Outcome:
             best.solved_at = epoch + 1
         if accuracy > best.accuracy:
             best.accuracy, best.far_accuracy = accuracy, float(correct[far].mean())
-        best.epochs = epoch + 1
         if accuracy >= args.target:
             break
     best.seconds = time.perf_counter() - start
