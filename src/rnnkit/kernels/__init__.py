@@ -4,9 +4,19 @@ The step-by-step NumPy code in ``layers/cells.py`` and ``layers/recurrent.py`` i
 it is what the textbook derivation maps onto, and it handles every option. The kernels here
 compute the same equations with the time *and* batch loops compiled, which removes the per-step
 interpreter overhead that dominates small recurrent layers. They are used only when numba is
-installed (``pip install rnnkit[fast]``), the layer uses the default activations (tanh and
-sigmoid), and there is no recurrent dropout and no truncation of sequence outputs; tests check
-they equal the reference.
+installed and imports (``pip install rnnkit`` brings it where numba has wheels; ``rnnkit[fast]``
+asks for it explicitly), the layer uses the default activations (tanh and sigmoid), and there is
+no recurrent dropout and no truncation of sequence outputs; tests check they equal the reference.
+
+Which loop runs is decided once, at the first recurrent step, and ``backend()`` says which:
+
+* numba or SciPy not installed: the reference loop, quietly (a supported install);
+* ``RNNKIT_NUMBA=0``: the reference loop (``set_enabled`` switches at run time);
+* numba installed but failing to import (say, built for another NumPy): the reference loop, with
+  one ``RuntimeWarning`` that gives the import error — never silently;
+* otherwise the compiled loops.
+
+Nothing here imports numba at ``import rnnkit``; only the first compiled call does (``load``).
 
 Layout: kernels work time-major — xw (T, B, k·u), mask (T, B) — so each step reads contiguous
 memory. They return the per-step values the backward pass needs and leave the weight gradient
@@ -17,26 +27,85 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import warnings
 
 import numpy as np
 
-# numba (and SciPy, which numba's np.dot calls into) are optional: without them every layer
-# runs the reference loop. Looked up, not imported, so that ``import rnnkit`` stays quick.
-AVAILABLE = all(importlib.util.find_spec(m) is not None for m in ("numba", "scipy"))
+_MODULES = ("numba", "scipy")      # numba's np.dot calls into SciPy's BLAS
+
+
+def _installed(name: str) -> bool:
+    """Whether ``name`` can be found, without importing it (so ``import rnnkit`` stays quick).
+    A finder that refuses the name (ModuleNotFoundError) counts as not installed."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+#: numba and SciPy are installed (found, not yet imported: see ``load`` for whether they import).
+AVAILABLE = all(_installed(m) for m in _MODULES)
 
 _enabled = AVAILABLE and os.environ.get("RNNKIT_NUMBA", "1") != "0"
+_loaded = False
+_load_error: BaseException | None = None     # why numba, though installed, did not import
+
+
+def load() -> None:
+    """Import the compiled modules (and with them numba and SciPy's BLAS); raises what the import
+    raised. numba's np.dot runs on SciPy's BLAS, which the thread limiter must see too."""
+    global _loaded
+    if _loaded:
+        return
+    import scipy.linalg.cython_blas  # noqa: F401
+
+    from .. import blas
+    from . import embedding, gru, lstm, simple_rnn  # noqa: F401
+    blas.refresh()
+    _loaded = True
+
+
+def _try_load() -> bool:
+    """``load``, or on failure one RuntimeWarning with the cause and the reference loop from then
+    on. Only reached when numba and SciPy are installed, so a failure here is a broken install,
+    not an absent one."""
+    global _enabled, _load_error
+    try:
+        load()
+        return True
+    except Exception as e:  # ImportError mostly; numba raises others on a mismatched NumPy
+        _enabled, _load_error = False, e
+        warnings.warn(f"rnnkit: numba is installed but could not be imported "
+                      f"({type(e).__name__}: {e}); the NumPy engine runs its plain NumPy loop "
+                      f"instead (slower, same results). Reinstall numba to match NumPy, or set "
+                      f"RNNKIT_NUMBA=0 to silence this.", RuntimeWarning, stacklevel=3)
+        return False
 
 
 def enabled() -> bool:
-    """Whether layers may use the compiled kernels (numba installed and not switched off)."""
+    """Whether layers use the compiled kernels: numba installed, importable and not switched off.
+    The first call that would say yes imports numba."""
+    if _enabled and not _loaded:
+        _try_load()
     return _enabled
+
+
+def backend() -> str:
+    """The loop the NumPy engine's recurrent layers run: ``"numba"`` or ``"numpy"`` (reference)."""
+    return "numba" if enabled() else "numpy"
 
 
 def set_enabled(flag: bool) -> None:
     """Switch the compiled kernels on or off (``RNNKIT_NUMBA=0`` does the same at start-up)."""
     global _enabled
-    if flag and not AVAILABLE:
-        raise RuntimeError("compiled kernels need numba: pip install 'rnnkit[fast]'")
+    if flag:
+        if not AVAILABLE:
+            raise RuntimeError("compiled kernels need numba and scipy: pip install 'rnnkit[fast]'")
+        try:
+            load()
+        except Exception as e:
+            raise RuntimeError(f"compiled kernels: numba is installed but does not import "
+                               f"({type(e).__name__}: {e})") from e
     _enabled = bool(flag)
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers.cells import GRUCell, LSTMCell, SimpleRNNCell
-from . import recurrent_kernel_grad
-from .nonlinear import gate_affine
+# This module imports without numba; only the compiled modules (gru, lstm, simple_rnn, imported
+# by ``load``, which the recurrent driver calls as ``dispatch.load``) need it.
+from . import load, recurrent_kernel_grad  # noqa: F401
 
 
 def supports(cell, recurrent_dropout_on: bool) -> bool:
@@ -29,20 +30,13 @@ def _mask_args(mask, time, batch):
     return np.ascontiguousarray(mask), True
 
 
-_loaded = False
-
-
-def load():
-    """Import the compiled modules on first use; numba's np.dot runs on SciPy's BLAS, which the
-    thread limiter must see too."""
-    global _loaded
-    if not _loaded:
-        import scipy.linalg.cython_blas  # noqa: F401
-
-        from .. import blas
-        from . import gru, lstm, simple_rnn  # noqa: F401
-        blas.refresh()
-        _loaded = True
+def gate_affine(blocks: str, units: int, dtype):
+    """(s, α, β) per gate column for a = α·tanh(s·z) + β (see nonlinear.py); ``blocks`` has one
+    letter per gate block, 's' for σ and 't' for tanh: 'ssts' for the LSTM's i, f, c, o."""
+    per = {"s": (0.5, 0.5, 0.5), "t": (1.0, 1.0, 0.0)}
+    cols = np.array([per[b] for b in blocks for _ in range(units)], dtype=dtype)
+    return (np.ascontiguousarray(cols[:, 0]), np.ascontiguousarray(cols[:, 1]),
+            np.ascontiguousarray(cols[:, 2]))
 
 
 def forward(cell, xw, mask):

@@ -65,11 +65,3 @@ def _sigmoid_for(x):
         return lambda x: HALF32 * _tanh_rational32(HALF32 * x) + HALF32
     return lambda x: 1.0 / (1.0 + np.exp(-x))
 
-
-def gate_affine(blocks: str, units: int, dtype):
-    """(s, α, β) per gate column for a = α·tanh(s·z) + β; ``blocks`` has one letter per gate
-    block, 's' for σ and 't' for tanh: 'ssts' for the LSTM's i, f, c, o."""
-    per = {"s": (0.5, 0.5, 0.5), "t": (1.0, 1.0, 0.0)}
-    cols = np.array([per[b] for b in blocks for _ in range(units)], dtype=dtype)
-    return (np.ascontiguousarray(cols[:, 0]), np.ascontiguousarray(cols[:, 1]),
-            np.ascontiguousarray(cols[:, 2]))
