@@ -2,7 +2,9 @@
 
 A .keras file is a zip holding ``metadata.json``, ``config.json`` and ``model.weights.h5``
 (Keras 3's layout). Writes go to a temporary file in the target's folder, then ``os.replace``
-puts it in place, so an interrupted save never leaves a half-written model behind.
+puts it in place, so an interrupted save never leaves a half-written model behind. The file gets
+the mode a plain ``open(path, "w")`` would give it (the replaced file's, else 0666 less the
+umask), not the temporary file's private 0600.
 Nothing here ever unpickles.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -31,9 +34,27 @@ def refuse_overwrite(path: str, overwrite: bool) -> None:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
 
 
+def _umask() -> int:
+    umask = os.umask(0)     # read it the only portable way: set, then put back at once
+    os.umask(umask)
+    return umask
+
+
+_NEW_FILE_MODE = 0o666 & ~_umask()
+
+
+def _mode_for(path: str) -> int:
+    """The mode ``open(path, "w")`` would leave: the existing file's, else 0666 less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return _NEW_FILE_MODE
+
+
 @contextmanager
 def atomic_path(path: str, overwrite: bool = True):
-    """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically."""
+    """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically, with
+    the permissions a direct write would have given it (mkstemp's own are 0600)."""
     path = os.fspath(path)
     refuse_overwrite(path, overwrite)
     folder = os.path.dirname(os.path.abspath(path))
@@ -41,6 +62,7 @@ def atomic_path(path: str, overwrite: bool = True):
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
