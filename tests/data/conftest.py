@@ -13,7 +13,9 @@ import pytest
 from data_paths import SHARED_DATA
 
 # Keras is the oracle; it must run on its torch backend and be configured before its first import.
-os.environ.setdefault("KERAS_BACKEND", "torch")
+# Forced, not defaulted (tests/conftest.py does the same, and refuses a keras already imported on
+# another backend): a KERAS_BACKEND=tensorflow left in the shell must not turn the oracles into skips.
+os.environ["KERAS_BACKEND"] = "torch"
 
 
 @pytest.fixture(autouse=True)
