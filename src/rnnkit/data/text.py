@@ -89,6 +89,10 @@ class Tokenizer:
 
     # -- tokens ---------------------------------------------------------------------------------
 
+    def tokens(self, text: TextLike) -> Sequence[str]:
+        """The tokens ``text`` splits into (before any vocabulary lookup)."""
+        return self._tokens(text)
+
     def _tokens(self, text: TextLike) -> Sequence[str]:
         if self.char_level or isinstance(text, list):
             if self.lower:
@@ -219,8 +223,33 @@ class Tokenizer:
 
     # -- serialisation --------------------------------------------------------------------------
 
-    def get_config(self) -> dict:
-        """Settings and vocabulary; the dictionaries are JSON strings, as Keras writes them."""
+    def encoding_only(self) -> "Tokenizer":
+        """A copy that converts texts (``texts_to_sequences``, ``sequences_to_texts``, binary,
+        count and freq matrices) exactly as this one does, holding only what that needs: the
+        words whose index can survive ``num_words`` (every word without it) and the oov token.
+        No counts, so it cannot be refitted incrementally and its tfidf has no document counts.
+
+        Any other word is dropped (or becomes oov) here as it was there, since its index is
+        ``>= num_words``. This is what a run saves: ``num_words − 1`` words, not every word seen.
+        """
+        limit = self.num_words or None
+        copy = Tokenizer(num_words=self.num_words, filters=self.filters, lower=self.lower,
+                         split=self.split, char_level=self.char_level, oov_token=self.oov_token,
+                         document_count=self.document_count)
+        copy.word_index = {w: i for w, i in self.word_index.items()
+                           if limit is None or i < limit or w == self.oov_token}
+        copy.index_word = {i: w for w, i in copy.word_index.items()}
+        return copy
+
+    def get_config(self, compact: bool = False) -> dict:
+        """Settings and vocabulary; the dictionaries are JSON strings, as Keras writes them.
+
+        ``compact`` leaves ``index_word`` out (it is ``word_index`` inverted, and
+        ``tokenizer_from_json`` rebuilds it), writes non-ASCII words as themselves and drops the
+        spaces after separators: each word is written once. Keras reads the result too.
+        """
+        dump = (lambda d: json.dumps(d, ensure_ascii=False, separators=(",", ":"))) if compact \
+            else json.dumps
         return {
             "num_words": self.num_words,
             "filters": self.filters,
@@ -229,16 +258,18 @@ class Tokenizer:
             "char_level": self.char_level,
             "oov_token": self.oov_token,
             "document_count": self.document_count,
-            "word_counts": json.dumps(self.word_counts),
-            "word_docs": json.dumps(self.word_docs),
-            "index_docs": json.dumps(self.index_docs),
-            "index_word": json.dumps(self.index_word),
-            "word_index": json.dumps(self.word_index),
+            "word_counts": dump(self.word_counts),
+            "word_docs": dump(self.word_docs),
+            "index_docs": dump(self.index_docs),
+            "index_word": dump({} if compact else self.index_word),
+            "word_index": dump(self.word_index),
         }
 
-    def to_json(self, **kwargs) -> str:
-        """JSON readable by ``tokenizer_from_json`` here and in Keras; kwargs go to ``json.dumps``."""
-        return json.dumps({"class_name": "Tokenizer", "config": self.get_config()}, **kwargs)
+    def to_json(self, compact: bool = False, **kwargs) -> str:
+        """JSON readable by ``tokenizer_from_json`` here and in Keras; kwargs go to ``json.dumps``
+        (``compact``: see ``get_config``)."""
+        return json.dumps({"class_name": "Tokenizer", "config": self.get_config(compact)},
+                          **kwargs)
 
 
 def tokenizer_from_json(json_string: str) -> Tokenizer:
@@ -258,5 +289,7 @@ def tokenizer_from_json(json_string: str) -> Tokenizer:
     tokenizer.word_docs = Counter(word_docs)
     tokenizer.index_docs = defaultdict(int, index_docs)
     tokenizer.word_index = word_index
+    if word_index and not index_word:  # written with compact=True: word_index inverted
+        index_word = {i: w for w, i in word_index.items()}
     tokenizer.index_word = index_word
     return tokenizer
