@@ -8,6 +8,8 @@ a time. The five-point stencil
 
 has truncation error O(ε⁴) instead of the two-point O(ε²); run in float64 with ε = 1e-4 it leaves
 about 1e-12 of noise, so even small gradient entries are judged on their own relative error.
+In float32 the same differences are mostly rounding noise (relative errors up to 1.0, the number a
+real bug gives), so ``check_gradients`` refuses layers that are not float64.
 """
 
 from __future__ import annotations
@@ -87,16 +89,44 @@ class StackRun:
         return dy
 
 
+def _require_float64(layers) -> None:
+    """Refuse float32 layers: their differences are rounding noise, not a derivative."""
+    for layer in layers:
+        for part in (layer, getattr(layer, "forward_layer", None),
+                     getattr(layer, "backward_layer", None)):
+            if part is not None and part.dtype != "float64":
+                raise ValueError(f"check_gradients needs float64 layers, got layer "
+                                 f"{part.name!r} in {part.dtype} (whose rounding alone gives "
+                                 f"relative errors up to 1.0); build it with dtype=\"float64\"")
+
+
+def _named_gradients(layer) -> list:
+    """(name, weight, gradient) triples; a weight without its gradient is an error, not a skip."""
+    names, weights, grads = layer.weight_names, layer.params(), list(layer.grads)
+    if not len(names) == len(weights) == len(grads):
+        raise ValueError(f"layer {layer.name!r} has {len(weights)} weights ({', '.join(names)}) "
+                         f"but its backward left {len(grads)} gradients")
+    triples = list(zip(names, weights, grads, strict=True))
+    for name, w, g in triples:
+        if np.shape(g) != w.shape:
+            raise ValueError(f"layer {layer.name!r}: the gradient of {name!r} has shape "
+                             f"{np.shape(g)}, the weight {w.shape}")
+    return triples
+
+
 def check_gradients(layers, x, mask=None, training=False, seed=0, eps=1e-4,
                     check_input=True) -> dict[str, float]:
     """Relative error of every weight's (and the input's) analytic gradient, by name.
 
-    ``layers`` is one layer or a list applied in order. Float inputs are checked too unless
-    ``check_input`` is False; integer ids (an Embedding) have no gradient.
+    ``layers`` is one float64 layer or a list applied in order. Float inputs are checked too
+    (in float64) unless ``check_input`` is False; integer ids (an Embedding) have no gradient.
     """
     stack = StackRun(list(layers) if isinstance(layers, (list, tuple)) else [layers],
                      training, seed)
+    _require_float64(stack.layers)
     x = np.array(x)
+    if x.dtype.kind == "f":
+        x = x.astype(np.float64)  # a float32 input would round its own perturbations
     outputs = _as_list(stack.forward(x, mask))
     rng = np.random.default_rng(seed + 12345)
     projections = [rng.standard_normal(np.shape(y)) for y in outputs]
@@ -109,7 +139,7 @@ def check_gradients(layers, x, mask=None, training=False, seed=0, eps=1e-4,
     d_in = stack.backward(projections if len(outputs) > 1 else projections[0])
     errors = {}
     for layer in stack.layers:
-        for name, w, g in zip(layer.weight_names, layer.params(), layer.grads):
+        for name, w, g in _named_gradients(layer):
             errors[f"{layer.name}/{name}"] = relative_error(g, numerical_gradient(loss, w, eps))
     if check_input and x.dtype.kind == "f":
         errors["input"] = relative_error(d_in, numerical_gradient(loss, x, eps))

@@ -17,7 +17,7 @@ def f64(layer_cls, *args, **kwargs):
 def random_bias(layer, seed=0):
     """Replace zero biases by random ones, so that bias paths are exercised."""
     rng = np.random.default_rng(seed)
-    for name, w in zip(layer.weight_names, layer.params()):
+    for name, w in zip(layer.weight_names, layer.params(), strict=True):
         if name.endswith("bias"):
             w[...] = rng.uniform(-0.5, 0.5, w.shape)
 
@@ -145,3 +145,43 @@ def test_embedding_and_dropout_in_training():
     stack = [f64(layers.Embedding, 8, F), f64(layers.Dropout, 0.5),
              f64(layers.GRU, U), f64(layers.Dropout, 0.25), f64(layers.Dense, 2)]
     assert_close(check_gradients(stack, ids, training=True))
+
+
+# ---- what check_gradients refuses instead of misreporting ---------------------------------------
+def refusal(why: str, *args) -> str:
+    """The one-line ValueError ``check_gradients(*args)`` raises; fails with ``why`` if none."""
+    try:
+        check_gradients(*args)
+    except ValueError as error:
+        assert "\n" not in str(error), f"the refusal must be one line: {error}"
+        return str(error)
+    pytest.fail(f"check_gradients ran instead of refusing: {why}")
+
+
+@pytest.mark.parametrize("make, x", [
+    (lambda: layers.GRU(U), float_input()),
+    (lambda: [f64(layers.Embedding, 8, F), layers.Dropout(0.5), f64(layers.GRU, U)],
+     np.ones((B, T), int)),
+    (lambda: layers.Bidirectional(layers.LSTM(U), dtype="float64"), float_input()),
+], ids=["gru", "float32_dropout_in_a_stack", "bidirectional_float32_directions"])
+def test_float32_layers_are_refused(make, x):
+    message = refusal("in float32 the differences are rounding noise and correct code reports "
+                      "relative error 1.0, the number docs/bptt.md gives for the textbook bug",
+                      make(), x)
+    assert "float32" in message and message.endswith('build it with dtype="float64"'), message
+
+
+class LSTMWithoutBiasGradient(layers.LSTM):
+    """The mutation that passed 162 tests: backward leaves the bias out of ``grads``."""
+
+    def backward(self, dy):
+        dx = super().backward(dy)
+        self.grads = self.grads[:-1]
+        return dx
+
+
+def test_a_weight_without_its_gradient_is_an_error():
+    message = refusal("pairing names with gradients by zip skipped the bias that has none",
+                      built(f64(LSTMWithoutBiasGradient, U)), float_input())
+    assert message.endswith("has 3 weights (kernel, recurrent_kernel, bias) but its backward "
+                            "left 2 gradients"), message
