@@ -44,7 +44,7 @@ def keras_run(k_layer, x, mask, dy):
     y = k_layer(x_t, **kwargs)
     outs = y if isinstance(y, (list, tuple)) else [y]
     dys = dy if isinstance(dy, (list, tuple)) else [dy]
-    loss = sum((o * torch.tensor(d)).sum() for o, d in zip(outs, dys))
+    loss = sum((o * torch.tensor(d)).sum() for o, d in zip(outs, dys, strict=True))
     loss.backward()
     grads = [v.value.grad.numpy() for v in k_layer.trainable_weights]
     return [o.detach().numpy() for o in outs], x_t.grad.numpy(), grads
@@ -64,10 +64,14 @@ def compare(ours, k_layer, x, mask=None):
     dx = ours.backward(dys if isinstance(y, list) else dys[0])
 
     k_outs, k_dx, k_grads = keras_run(k_layer, x, mask, dys if isinstance(y, list) else dys[0])
-    for o, k in zip(outs, k_outs):
+    for o, k in zip(outs, k_outs, strict=True):
         np.testing.assert_allclose(o, k, atol=ATOL, rtol=RTOL)
     np.testing.assert_allclose(dx, k_dx, atol=ATOL, rtol=RTOL)
-    for name, g, k in zip(ours.weight_names, ours.grads, k_grads):
+    # zip would stop at the shorter list: a gradient left out would go unchecked
+    assert len(ours.grads) == len(ours.weight_names) == len(k_grads), \
+        f"{ours.name}: {len(ours.grads)} gradients for weights {ours.weight_names}, " \
+        f"Keras has {len(k_grads)}"
+    for name, g, k in zip(ours.weight_names, ours.grads, k_grads, strict=True):
         np.testing.assert_allclose(g, k, atol=ATOL, rtol=RTOL, err_msg=name)
 
 
@@ -142,8 +146,8 @@ def test_stacked_masked_model_equals_keras():
     np.testing.assert_allclose(x, y.detach().numpy(), atol=ATOL, rtol=RTOL)
     k_grads = [v.value.grad.numpy() for v in model.trainable_weights]
     our_grads = [g for layer in ours for g in layer.grads]
-    assert len(k_grads) == len(our_grads)
-    for g, k in zip(our_grads, k_grads):
+    assert len(k_grads) == len(our_grads), f"{len(our_grads)} gradients, Keras has {len(k_grads)}"
+    for g, k in zip(our_grads, k_grads, strict=True):
         np.testing.assert_allclose(g, k, atol=ATOL, rtol=RTOL)
 
 

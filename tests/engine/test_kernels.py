@@ -54,10 +54,14 @@ def test_compiled_equals_reference(kind, dtype, tol, options, masked):
     ref = run(layer, x, mask, dy, compiled=False)
     fast = run(layer, x, mask, dy, compiled=True)
     for a, b in zip(ref[0] if isinstance(y, list) else [ref[0]],
-                    fast[0] if isinstance(y, list) else [fast[0]]):
+                    fast[0] if isinstance(y, list) else [fast[0]], strict=True):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
     np.testing.assert_allclose(ref[1], fast[1], rtol=tol, atol=tol)
-    for name, a, b in zip(layer.weight_names, ref[2], fast[2]):
+    # zip would stop at the shorter list: a gradient either path leaves out would go unchecked
+    assert len(ref[2]) == len(fast[2]) == len(layer.weight_names), \
+        f"gradients: reference {len(ref[2])}, compiled {len(fast[2])}, " \
+        f"weights {layer.weight_names}"
+    for name, a, b in zip(layer.weight_names, ref[2], fast[2], strict=True):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=name)
 
 

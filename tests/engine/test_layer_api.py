@@ -59,7 +59,7 @@ def test_counts_shapes_and_weight_shapes_equal_keras(name):
     shapes, count = build_stack(ours, input_shape)
     theirs = keras.Sequential([keras.Input(input_shape)] + make(keras.layers))
     assert count == theirs.count_params()
-    for layer, k_layer, shape in zip(ours, theirs.layers, shapes):
+    for layer, k_layer, shape in zip(ours, theirs.layers, shapes, strict=True):
         assert shape == tuple(k_layer.output.shape), layer.name
         assert [w.shape for w in layer.get_weights()] == [w.shape for w in k_layer.get_weights()]
 
@@ -100,7 +100,8 @@ def test_bidirectional_weights_are_forward_then_backward():
     assert bi.backward_layer.go_backwards
     weights = bi.get_weights()
     assert len(weights) == 6
-    for ours, theirs in zip(weights, bi.forward_layer.get_weights() + bi.backward_layer.get_weights()):
+    for ours, theirs in zip(weights, bi.forward_layer.get_weights() + bi.backward_layer.get_weights(),
+                            strict=True):
         np.testing.assert_array_equal(ours, theirs)
 
 
@@ -109,7 +110,7 @@ def test_set_weights_round_trip_and_shape_errors():
     gru.ensure_built((None, 4, 2))
     new = [np.full(w.shape, 0.5, np.float32) for w in gru.get_weights()]
     gru.set_weights(new)
-    assert all(np.array_equal(a, b) for a, b in zip(gru.get_weights(), new))
+    assert all(np.array_equal(a, b) for a, b in zip(gru.get_weights(), new, strict=True))
     with pytest.raises(ValueError, match="recurrent_kernel.*shape"):
         gru.set_weights([new[0], new[0], new[2]])
     with pytest.raises(ValueError, match="expects 3 weight arrays"):
@@ -164,7 +165,7 @@ def test_same_seed_same_weights():
         layer.ensure_built((None, 2, 3))
         return layer.get_weights()
 
-    for a, b in zip(weights(), weights()):
+    for a, b in zip(weights(), weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 

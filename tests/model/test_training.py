@@ -35,7 +35,7 @@ def test_same_seed_gives_bit_identical_runs(data):
     weights_a, history_a = _run(7, data)
     weights_b, history_b = _run(7, data)
     assert history_a == history_b
-    for a, b in zip(weights_a, weights_b):
+    for a, b in zip(weights_a, weights_b, strict=True):
         np.testing.assert_array_equal(a, b)
     weights_c, history_c = _run(8, data)
     assert history_c != history_a  # the seed reaches init, dropout masks and shuffling
@@ -170,7 +170,7 @@ def test_saved_model_continues_training_exactly(data, tmp_path):
     assert loaded.optimizer.iterations == model.optimizer.iterations == 8
     for _ in range(3):
         assert loaded.train_on_batch(x, y) == model.train_on_batch(x, y)
-    for a, b in zip(loaded.get_weights(), model.get_weights()):
+    for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
