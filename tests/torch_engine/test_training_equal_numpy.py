@@ -63,13 +63,17 @@ def train_both(opt_factory, steps=20, loss="binary_crossentropy", **kwargs):
 
 OPTIMIZERS = {
     "sgd": lambda: optimizers.SGD(learning_rate=0.5),
+    "sgd_momentum": lambda: optimizers.SGD(learning_rate=0.3, momentum=0.9),
     "sgd_nesterov": lambda: optimizers.SGD(learning_rate=0.3, momentum=0.9, nesterov=True),
+    "sgd_clipvalue": lambda: optimizers.SGD(learning_rate=0.5, clipvalue=0.01),
     "rmsprop": lambda: optimizers.RMSprop(learning_rate=0.01),
+    "rmsprop_momentum": lambda: optimizers.RMSprop(0.01, momentum=0.5),
     "rmsprop_centered_clipnorm": lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True,
                                                              clipnorm=0.5),
     "adam": lambda: optimizers.Adam(learning_rate=0.01),
     "adam_amsgrad_global_clip": lambda: optimizers.Adam(0.01, amsgrad=True, global_clipnorm=1.0,
                                                         weight_decay=0.01),
+    "adam_clipvalue": lambda: optimizers.Adam(0.01, clipvalue=0.001),
 }
 
 
@@ -77,20 +81,37 @@ OPTIMIZERS = {
 def test_twenty_steps_give_the_same_weights(name):
     runs = train_both(OPTIMIZERS[name], recurrent_dropout=0.3 if name == "adam" else 0.0)
     (m_np, l_np), (m_t, l_t) = runs["numpy"], runs["torch"]
-    np.testing.assert_allclose(l_t, l_np, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(l_t, l_np, rtol=1e-4, atol=1e-4, err_msg=(
+        f"{name}: the per-step losses of the torch engine leave the NumPy engine's, so its "
+        f"update rule (or clipping) is not the same"))
     moved = max(np.abs(a - b).max() for a, b in zip(m_np.get_weights(),
-                                                     model().get_weights()))
+                                                     model().get_weights(), strict=True))
     assert moved > 1e-2, "the optimizer must actually have moved the weights"
-    for a, b in zip(m_t.get_weights(), m_np.get_weights()):
-        np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)
-    for a, b in zip(m_t.optimizer.variables, m_np.optimizer.variables):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    for a, b in zip(m_t.get_weights(), m_np.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-4, err_msg=f"{name}: weights differ")
+    for a, b in zip(m_t.optimizer.variables, m_np.optimizer.variables, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4,
+                                   err_msg=f"{name}: optimizer slots differ")
+
+
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if "clipvalue" in n])
+def test_clipvalue_entries_really_clip(name):
+    """An engine that ignored clipvalue would agree with one that honours it if no gradient
+    were ever larger than the clip value; the first batch's gradients must be."""
+    x, y = ids_and_labels()
+    m = model()
+    m.compile(optimizer=OPTIMIZERS[name](), loss="binary_crossentropy")
+    m.train_on_batch(x[:8], y[:8])
+    grads = np.concatenate([np.abs(g).ravel() for layer in m.layers for g in layer.grads])
+    clipped = np.mean(grads > m.optimizer.clipvalue)
+    assert clipped > 0.1, f"only {clipped:.1%} of the gradient entries exceed the clip value"
 
 
 def test_softmax_output_with_sparse_labels():
     runs = train_both(lambda: optimizers.Adam(0.01), steps=5, output="softmax", units=3,
                       loss="sparse_categorical_crossentropy")
-    for a, b in zip(runs["torch"][0].get_weights(), runs["numpy"][0].get_weights()):
+    for a, b in zip(runs["torch"][0].get_weights(), runs["numpy"][0].get_weights(),
+                    strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)
 
 
@@ -142,9 +163,9 @@ def test_copied_weights_stay_in_sync_as_on_cuda():
     for i in range(3):
         m_np.train_on_batch(x[:8], y[:8])
         m_t.train_on_batch(x[:8], y[:8])
-    for a, b in zip(m_t.get_weights(), m_np.get_weights()):
+    for a, b in zip(m_t.get_weights(), m_np.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
-    for a, b in zip(m_t.optimizer.variables, m_np.optimizer.variables):
+    for a, b in zip(m_t.optimizer.variables, m_np.optimizer.variables, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
     zeros = [np.zeros_like(w) for w in m_t.get_weights()]
     m_t.set_weights(zeros)                              # e.g. restore_best_weights
