@@ -1,4 +1,5 @@
-"""Loss gradients against central differences (float64), both the plain and the fused form."""
+"""Loss gradients against central differences (float64), both the plain and the fused form;
+label smoothing against real Keras and hand arithmetic."""
 
 import numpy as np
 import pytest
@@ -66,3 +67,83 @@ def test_names_and_configs_round_trip():
     assert spec["class_name"] == "BinaryCrossentropy"
     again = losses.get({"class_name": spec["class_name"], "config": spec["config"]})
     assert again.get_config() == custom.get_config()
+
+
+# ---- label smoothing: Keras's definition, not just a self-consistent one -------------------------
+# Keras smooths binary targets to y(1 − s) + s/2 and one-hot rows of k classes to y(1 − s) + s/k.
+# The gradient tests above differentiate whatever the code defines, so they cannot tell those from
+# another smoothing; these compare values and gradients with real Keras and with hand arithmetic.
+S = 0.2
+SMOOTHED = {
+    "binary": (losses.BinaryCrossentropy, rng.integers(0, 2, (6, 4)).astype(np.float32), sigmoid),
+    "categorical": (losses.CategoricalCrossentropy, ONE_HOT.astype(np.float32), softmax),
+}
+
+
+def keras_value_and_gradient(keras_loss, y_true, y_pred):
+    """Keras's loss value and its autograd gradient with respect to ``y_pred``."""
+    import torch
+
+    pred = torch.tensor(y_pred, requires_grad=True)
+    value = keras_loss(torch.tensor(y_true), pred)
+    value.backward()
+    return float(value.detach()), pred.grad.numpy()
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("from_logits", [False, True])
+@pytest.mark.parametrize("kind", SMOOTHED)
+def test_label_smoothing_equals_keras(keras, kind, from_logits):
+    cls, y_true, activation = SMOOTHED[kind]
+    z = LOGITS.astype(np.float32)
+    y_pred = z if from_logits else activation(z)
+    theirs = getattr(keras.losses, cls.__name__)(from_logits=from_logits, label_smoothing=S)
+    k_value, k_grad = keras_value_and_gradient(theirs, y_true, y_pred)
+    ours = cls(from_logits=from_logits, label_smoothing=S)
+    y, p = ours.standardize(y_true, y_pred)
+    assert ours.value(y, p) == pytest.approx(k_value, rel=1e-5), \
+        f"{kind} label_smoothing={S}: the loss value is not Keras's (smoothed targets differ?)"
+    np.testing.assert_allclose(ours.gradient(y, p), k_grad, rtol=1e-4, atol=1e-7,
+                               err_msg=f"{kind} label_smoothing={S}: gradient is not Keras's")
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("kind", SMOOTHED)
+def test_smoothed_fused_gradient_equals_keras_through_the_activation(keras, kind):
+    """dL/dz of Keras's loss on σ(z) / softmax(z), by torch autograd, against ``logits_gradient``."""
+    import torch
+
+    cls, y_true, activation = SMOOTHED[kind]
+    z = torch.tensor(LOGITS.astype(np.float32), requires_grad=True)
+    probs = torch.sigmoid(z) if kind == "binary" else torch.softmax(z, dim=-1)
+    getattr(keras.losses, cls.__name__)(label_smoothing=S)(torch.tensor(y_true), probs).backward()
+    ours = cls(label_smoothing=S)
+    y, p = ours.standardize(y_true, activation(LOGITS.astype(np.float32)))
+    np.testing.assert_allclose(ours.logits_gradient(y, p), z.grad.numpy(), rtol=1e-4, atol=1e-7,
+                               err_msg=f"{kind}: the fused p − y must use Keras's smoothed y")
+
+
+def test_binary_label_smoothing_by_hand():
+    """y = 1, s = 0.2 → target 1·0.8 + 0.2/2 = 0.9 (not 1·0.8 + 0.2 = 1.0)."""
+    loss = losses.BinaryCrossentropy(label_smoothing=0.2)
+    expected = -(0.9 * np.log(0.9) + 0.1 * np.log(0.1))            # at p = 0.9: 0.325083
+    assert loss([[1.0]], [[0.9]]) == pytest.approx(expected, rel=1e-12), \
+        "binary smoothing must give y(1 − s) + s/2"
+    with_logits = losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.2)
+    y, z = with_logits.standardize([[1.0]], [[0.0]])
+    np.testing.assert_allclose(with_logits.gradient(y, z), [[0.5 - 0.9]], atol=1e-12,
+                               err_msg="dL/dz = σ(0) − smoothed y = 0.5 − 0.9")
+
+
+def test_categorical_label_smoothing_by_hand():
+    """k = 4, s = 0.2: a one-hot row becomes [0.05, 0.85, 0.05, 0.05] (s/k, not s/(k − 1))."""
+    loss = losses.CategoricalCrossentropy(label_smoothing=0.2)
+    p = [[0.1, 0.6, 0.2, 0.1]]
+    expected = -(0.05 * np.log(0.1) + 0.85 * np.log(0.6) + 0.05 * np.log(0.2)
+                 + 0.05 * np.log(0.1))                             # 0.744932
+    assert loss([[0.0, 1.0, 0.0, 0.0]], p) == pytest.approx(expected, rel=1e-12), \
+        "categorical smoothing must give y(1 − s) + s/k"
+    with_logits = losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2)
+    y, z = with_logits.standardize([[0.0, 1.0, 0.0, 0.0]], np.zeros((1, 4)))
+    np.testing.assert_allclose(with_logits.gradient(y, z), [[0.2, -0.6, 0.2, 0.2]], atol=1e-12,
+                               err_msg="dL/dz = softmax(0) − smoothed y = 0.25 − y_s")
