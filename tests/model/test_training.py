@@ -41,6 +41,49 @@ def test_same_seed_gives_bit_identical_runs(data):
     assert history_c != history_a  # the seed reaches init, dropout masks and shuffling
 
 
+def epoch_orders(monkeypatch, epochs=3, **fit_kwargs):
+    """The sample order of every epoch, read batch by batch from what the engine is handed.
+
+    Each target is its sample's index, so the targets of a batch say which samples it holds.
+    """
+    n = 20
+    model = rnnkit.Sequential([rnnkit.Input((1,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    seen = []
+    real_step = model.engine.train_step
+
+    def recording_step(x, y):
+        seen.append(np.asarray(y).ravel().astype(int))
+        return real_step(x, y)
+
+    monkeypatch.setattr(model.engine, "train_step", recording_step)
+    model.fit(np.zeros((n, 1)), np.arange(n, dtype=float), epochs=epochs, batch_size=6,
+              verbose=0, **fit_kwargs)
+    per_epoch = len(seen) // epochs
+    return [np.concatenate(seen[e * per_epoch:(e + 1) * per_epoch]) for e in range(epochs)]
+
+
+def test_shuffle_draws_a_new_permutation_every_epoch(monkeypatch):
+    orders = epoch_orders(monkeypatch, shuffle=True)
+    for order in orders:
+        assert sorted(order) == list(range(20)), f"an epoch must use every sample once: {order}"
+    assert any(list(order) != list(range(20)) for order in orders), \
+        "shuffle=True gave the samples in their original order"
+    assert len({tuple(order) for order in orders}) == len(orders), \
+        f"shuffle=True must draw a new order every epoch, got {orders}"
+
+
+def test_shuffle_false_keeps_the_original_order(monkeypatch):
+    for order in epoch_orders(monkeypatch, shuffle=False):
+        assert list(order) == list(range(20)), f"shuffle=False reordered the samples: {order}"
+
+
+def test_validation_samples_never_enter_a_shuffled_batch(monkeypatch):
+    """Keras splits the last 25 % off before shuffling: samples 15 … 19 stay out of training."""
+    for order in epoch_orders(monkeypatch, shuffle=True, validation_split=0.25):
+        assert sorted(order) == list(range(15)), f"training order {order}"
+
+
 def test_validation_split_takes_the_last_samples(data):
     x, y = data
     model = _model(dropout=0.0)
