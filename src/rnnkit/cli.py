@@ -1,15 +1,15 @@
 """The ``rnnkit`` command: train, evaluate, predict, compare, summary, recipes.
 
     rnnkit train                         # the default recipe on the embedded movie reviews
-    rnnkit train lstm --set train.epochs=5
+    rnnkit train --data mine.csv --test-data test.csv --text-column review
     rnnkit predict runs/default-… "A wonderful, moving film."
     rnnkit evaluate runs/default-… --data reviews.csv
     rnnkit compare lstm gru --out reports/rnn
-    rnnkit summary bigru
-    rnnkit recipes
 
-Errors the user can fix (unknown recipe or key, missing run files, empty text, mismatched classes)
-print one line saying what is wrong and how to fix it, and exit with status 2.
+Errors the user can fix (rnnkit's own ``UserError``: a bad value, file, column or class name)
+print one line naming the problem and the flag that fixes it, and exit with status 2; any other
+exception is a bug and keeps its traceback. ``--debug`` (or RNNKIT_DEBUG=1) shows the traceback
+of user errors too.
 """
 
 from __future__ import annotations
@@ -20,70 +20,162 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from . import __version__
+from .errors import UserError
 from .workflow import commands
+from .workflow.inputs import mark_files
+from .workflow.validate import CLI_SPELLING
 
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rnnkit", description="Train, evaluate and use "
-                                     "recurrent text classifiers from recipes.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Shows an option's default in its help, when it has a meaningful one."""
 
-    train = sub.add_parser("train", help="train a recipe into a run directory")
-    train.add_argument("recipe", nargs="?", default="default",
-                       help="a recipe name (see `rnnkit recipes`) or a .toml file")
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default not in (None, False, [], argparse.SUPPRESS) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+class _Intermixed(argparse.ArgumentParser):
+    """A subcommand's parser that takes options anywhere, also after positional texts."""
+
+    _mixing = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._mixing:  # parse_known_intermixed_args calls back in here (Python < 3.13)
+            return super().parse_known_args(args, namespace)
+        self._mixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._mixing = False
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true",
+                        help="show the traceback of errors too (or set RNNKIT_DEBUG=1)")
+    parser = argparse.ArgumentParser(prog="rnnkit", formatter_class=_Help,
+                                     description="Train, evaluate and use recurrent text "
+                                     "classifiers from recipes or your own data.")
+    parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Intermixed)
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, parents=[common],
+                              formatter_class=_Help)
+
+    _train_options(command("train", "train a recipe (or your own data) into a run directory"))
+    _evaluate_options(command("evaluate", "evaluate a run on its test set or other data"))
+    _predict_options(command("predict", "classify raw texts with a run's model"))
+    _compare_options(command("compare", "train or read runs and write a comparison report"))
+    summary = command("summary", "print a recipe's or a run's model summary")
+    summary.add_argument("item", metavar="RECIPE_OR_RUN", help="a recipe name, .toml file or "
+                         "run directory")
+    _add_set(summary)
+    command("recipes", "list the shipped recipes")
+    return parser
+
+
+def _train_options(train: argparse.ArgumentParser) -> None:
+    train.add_argument("recipe", nargs="?", default="default", help="a recipe name (see "
+                       "`rnnkit recipes`), a .toml file, or a run's config.json to re-run it")
+    data = train.add_argument_group("your own data (each flag sets the data.* key named)")
+    data.add_argument("--data", metavar="FILE", help="train on this CSV/TSV/JSONL file of texts "
+                      "and labels (data.path; sets data.source = 'file')")
+    data.add_argument("--test-data", metavar="FILE", help="test on this file (data.test_path); "
+                      "without it a stratified data.test_split of --data is held out")
+    data.add_argument("--text-column", metavar="NAME", help="the column holding the texts "
+                      "(data.text_column; the recipe's value is 'text')")
+    data.add_argument("--label-column", metavar="NAME", help="the column holding the labels "
+                      "(data.label_column; the recipe's value is 'label')")
+    data.add_argument("--format", choices=("csv", "tsv", "jsonl"), help="the files' format "
+                      "(data.format; default: from the file suffix)")
+    data.add_argument("--encoding", metavar="NAME", help="the files' text encoding, e.g. "
+                      "latin-1 (data.file_encoding; the recipe's value is utf-8)")
     _add_set(train)
-    _add_runs_dir(train)
-    train.add_argument("--run-dir", type=Path, help="write into this directory instead of "
-                       "a new runs/<recipe>-<time>")
-    train.add_argument("--engine", choices=("numpy", "torch"), default="numpy")
-    train.add_argument("--device", default="auto", help="torch engine: auto, cpu or cuda")
+    where = train.add_argument_group("where the run goes")
+    _add_runs_dir(where)
+    where.add_argument("--run-dir", type=Path, help="write into this directory instead of a "
+                       "new RUNS_DIR/<recipe>-<time>")
+    where.add_argument("--overwrite", action="store_true", help="replace the run already in "
+                       "--run-dir (refused without it)")
+    train.add_argument("--engine", choices=("numpy", "torch"), default="numpy",
+                       help="numpy: the from-scratch engine; torch: PyTorch")
+    train.add_argument("--device", default="auto", help="torch engine: auto, cpu, cuda or cuda:N")
     train.add_argument("--nproc", type=int, default=1, help="torch engine: data-parallel "
                        "processes on this machine (DDP)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--print-config", action="store_true", help="print the resolved "
+                       "config as TOML (recipe, --set and flags applied) and exit")
 
-    evaluate = sub.add_parser("evaluate", help="evaluate a run on its test set or other data")
-    evaluate.add_argument("run", type=Path)
-    evaluate.add_argument("--data", help="movie_reviews, aclimdb, reuters21578, or a "
-                          "CSV/TSV/JSONL file of texts and labels (default: the run's test set)")
-    evaluate.add_argument("--text-column", default="text")
-    evaluate.add_argument("--label-column", default="label")
 
-    predict = sub.add_parser("predict", help="classify raw texts with a run's model")
-    predict.add_argument("run", type=Path)
-    predict.add_argument("texts", nargs="*", help="texts to classify ('-' reads standard input)")
-    predict.add_argument("--file", type=Path, help="a file with one text per line")
+def _evaluate_options(evaluate: argparse.ArgumentParser) -> None:
+    evaluate.add_argument("run", type=Path, help="a run directory")
+    evaluate.add_argument("--data", help="movie_reviews, aclimdb, reuters21578, or a CSV/TSV/"
+                          "JSONL file of texts and labels (default: the run's test set)")
+    evaluate.add_argument("--text-column", metavar="NAME", help="the texts' column (default: "
+                          "the run's)")
+    evaluate.add_argument("--label-column", metavar="NAME", help="the labels' column "
+                          "(default: the run's)")
+    evaluate.add_argument("--format", choices=("csv", "tsv", "jsonl"), help="the file's format "
+                          "(default: the run's, else from the suffix)")
+    evaluate.add_argument("--encoding", metavar="NAME", help="the file's text encoding "
+                          "(default: the run's)")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+
+
+def _predict_options(predict: argparse.ArgumentParser) -> None:
+    predict.add_argument("run", type=Path, help="a run directory")
+    predict.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify ('-' reads "
+                         "standard input, one text per line); read in the order given")
+    predict.add_argument("--file", metavar="PATH", help="a file with one text per line ('-' "
+                         "for standard input); may be repeated, keeps its place among the texts")
+    predict.add_argument("--encoding", default="utf-8", help="text encoding of files and "
+                         "standard input")
+    predict.add_argument("--json", action="store_true", help="one JSON object per text (JSON "
+                         "Lines): label, probabilities, known/unknown tokens, truncation")
     predict.add_argument("--top", type=int, default=3, help="classes shown for multi-class")
 
-    compare = sub.add_parser("compare", help="run or read recipes and write a report")
-    compare.add_argument("items", nargs="+", metavar="RECIPE_OR_RUN")
-    compare.add_argument("--out", type=Path, default=Path("reports/compare"))
+
+def _compare_options(compare: argparse.ArgumentParser) -> None:
+    compare.add_argument("items", nargs="+", metavar="RECIPE_OR_RUN",
+                         help="recipe names (their newest finished run, or a new one) or runs")
+    compare.add_argument("--out", type=Path, default=Path("reports/compare"),
+                         help="the report's folder")
     compare.add_argument("--rerun", action="store_true", help="train even if a finished run "
                          "of the recipe exists")
     _add_set(compare)
     _add_runs_dir(compare)
 
-    summary = sub.add_parser("summary", help="print a recipe's or a run's model summary")
-    summary.add_argument("item", metavar="RECIPE_OR_RUN")
-    _add_set(summary)
 
-    sub.add_parser("recipes", help="list the shipped recipes")
-    return parser
-
-
-def _add_set(parser: argparse.ArgumentParser) -> None:
+def _add_set(parser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="override a recipe key, e.g. train.epochs=5")
+                        metavar="KEY=VALUE", help="override a recipe key, e.g. train.epochs=5 "
+                        "(repeatable; see --print-config for every key)")
 
 
-def _add_runs_dir(parser: argparse.ArgumentParser) -> None:
+def _add_runs_dir(parser) -> None:
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"),
-                        help="where run directories go (default: ./runs)")
+                        help="where new run directories go")
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """Options may come anywhere on the line, and predict's sources keep their order."""
+    argv = list(argv)
+    if "predict" in argv:
+        at = argv.index("predict")
+        argv = argv[:at + 1] + mark_files(argv[at + 1:])
+    return _parser().parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parse(sys.argv[1:] if argv is None else argv)
+    debug = args.debug or os.environ.get("RNNKIT_DEBUG", "") not in ("", "0")
     try:
         return commands.COMMANDS[args.command](args)
     except BrokenPipeError:  # `rnnkit recipes | head`: the reader left; not an error
@@ -92,8 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnnkit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except commands.USER_ERRORS as e:
-        print(f"rnnkit {args.command}: error: {e}", file=sys.stderr)
+    except UserError as e:
+        if debug:
+            raise
+        print(f"rnnkit {args.command}: error: {e.render(CLI_SPELLING)}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -52,7 +52,7 @@ def test_two_files_share_the_training_classes_and_one_file_is_split(tmp_path):
     split = custom.load_data(train, test_split=0.2, seed=0)
     assert split.train.class_counts() == {"a": 4, "b": 4} and split.test.class_counts() == {"a": 1, "b": 1}
     unknown = write(tmp_path / "test2.csv", "text,label\nu,c\n")
-    with pytest.raises(ValueError, match=r"\['c'\] are not among classes \['a', 'b'\]"):
+    with pytest.raises(ValueError, match=r"\['c'\] are not among the classes \['a', 'b'\]"):
         custom.load_data(train, unknown)
 
 
@@ -109,7 +109,7 @@ def test_other_bad_inputs(tmp_path):
         custom.read_labelled_file(write(tmp_path / "b.jsonl", "{oops\n"))
     with pytest.raises(DataFormatError, match="holds no labelled texts"):
         custom.read_labelled_file(write(tmp_path / "h.csv", "text,label\n"))
-    with pytest.raises(ValueError, match="empty must be"):
+    with pytest.raises(ValueError, match="empty= must be"):
         custom.read_labelled_file(write(tmp_path / "e.csv", "text,label\na,1\n"), empty="skip")
 
 

@@ -69,7 +69,7 @@ text = "0.9"
 def write_recipe(tmp: Path, classes=("neg", "pos"), epochs: int = 3, name: str = "tiny") -> Path:
     data = write_reviews(tmp / f"{name}.csv", classes)
     binary = len(classes) == 2
-    names = '["Negative", "Positive"]' if binary else "[]"
+    names = '{ neg = "Negative", pos = "Positive" }' if binary else "{}"
     text = RECIPE.format(path=data.as_posix(), names=names, units=1 if binary else len(classes),
                          activation="sigmoid" if binary else "softmax", epochs=epochs)
     recipe = tmp / f"{name}.toml"

@@ -7,7 +7,8 @@
   undecodable bytes are reported with the file and line before any training starts.
 - An empty (or whitespace-only) text is an error naming the line, unless ``empty='drop'`` (skip the
   row) or ``empty='keep'`` (an empty text tokenizes to an empty sequence, i.e. all padding).
-- A file whose labels are all one class is an error unless ``classes=`` declares the full set.
+- A file whose labels are all one class is an error unless ``classes=`` declares the full set (or
+  ``min_classes=1``: a test file may hold one class).
 """
 
 from __future__ import annotations
@@ -20,15 +21,19 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .corpus import LabelledTexts, TextDataset
-from .errors import DataFormatError
+from .errors import DataFormatError, MissingDataFileError
 from .labels import encode_labels
 
 PathLike = str | os.PathLike
-_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
 def _decode(path: Path, encoding: str) -> str:
-    data = path.read_bytes()
+    return decode(path.read_bytes(), str(path), encoding)
+
+
+def decode(data: bytes, where: str, encoding: str) -> str:
+    """``data`` decoded strictly; a bad byte is a one-line error naming ``where``, line, column."""
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
         encoding = "utf-8-sig"  # tolerate the byte-order mark spreadsheet programs write
     try:
@@ -37,27 +42,27 @@ def _decode(path: Path, encoding: str) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise DataFormatError(
-            f"{path}, line {line}, column {column}: byte {data[exc.start:exc.start + 1]!r} is not valid "
-            f"{exc.encoding}; re-save the file as UTF-8 or pass encoding= with its real encoding (e.g. 'latin-1')"
+            f"{where}, line {line}, column {column}: byte {data[exc.start:exc.start + 1]!r} is not valid "
+            f"{exc.encoding}; re-save the file as UTF-8 or pass its real encoding, e.g. {{opt:encoding=latin-1}}"
         ) from None
 
 
 def _format(path: Path, fmt: str | None) -> str:
     if fmt is not None:
         if fmt not in ("csv", "tsv", "jsonl"):
-            raise ValueError(f"format must be 'csv', 'tsv' or 'jsonl', got {fmt!r}")
+            raise DataFormatError(f"{{opt:format=}} must be csv, tsv or jsonl, got {fmt!r}")
         return fmt
     try:
-        return _FORMATS[path.suffix.lower()]
+        return FORMATS[path.suffix.lower()]
     except KeyError:
-        raise ValueError(f"cannot tell the format of {path} from its suffix: pass format='csv', 'tsv' or 'jsonl'") from None
+        raise DataFormatError(f"cannot tell the format of {path} from its suffix: pass {{opt:format=}} csv, tsv or jsonl") from None
 
 
 def _check_columns(path: Path, available: Sequence[str], wanted: dict[str, str], where: str = "") -> None:
     for role, name in wanted.items():
         if name not in available:
             raise DataFormatError(
-                f"{path}{where} has no column {name!r} (it has {list(available)}); pass {role}= naming "
+                f"{path}{where} has no column {name!r} (it has {list(available)}); pass {{opt:{role}=}} naming "
                 f"the column that holds the {role.split('_')[0]}s"
             )
 
@@ -88,17 +93,17 @@ def _jsonl_rows(path: Path, text: str, wanted: dict[str, str]) -> Iterator[tuple
 def read_labelled_file(
     path: PathLike, *, text_column: str = "text", label_column: str = "label", format: str | None = None,
     delimiter: str | None = None, encoding: str = "utf-8", classes: Sequence[Any] | None = None,
-    empty: str = "error",
+    empty: str = "error", min_classes: int = 2,
 ) -> LabelledTexts:
     """Read one CSV/TSV/JSONL file of labelled texts (see the module docstring for the rules).
 
     Returns ``LabelledTexts`` with ``ids`` ``'<file name>:<line>'`` for each kept row.
     """
     if empty not in ("error", "drop", "keep"):
-        raise ValueError(f"empty must be 'error', 'drop' or 'keep', got {empty!r}")
+        raise DataFormatError(f"{{opt:empty=}} must be error, drop or keep, got {empty!r}")
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist: check the path (relative paths start at {Path.cwd()})")
+        raise MissingDataFileError(f"{path} does not exist: check the path (relative paths start at {Path.cwd()})")
     fmt = _format(path, format)
     content = _decode(path, encoding)
     wanted = {"text_column": text_column, "label_column": label_column}
@@ -116,7 +121,7 @@ def read_labelled_file(
         if text is None or not text.strip():
             if empty == "error":
                 raise DataFormatError(f"{path}, line {line}: the text is empty; fill it in, or pass "
-                                      "empty='drop' to skip such rows (or empty='keep' to keep them)")
+                                      "{opt:empty=drop} to skip such rows (or {opt:empty=keep} to keep them)")
             if empty == "drop":
                 continue
             text = text or ""
@@ -125,11 +130,14 @@ def read_labelled_file(
         ids.append(f"{path.name}:{line}")
     if not texts:
         raise DataFormatError(f"{path} holds no labelled texts: add rows below the header")
-    ids_array, names = encode_labels(labels, classes)
-    if len(names) < 2:
+    try:
+        ids_array, names = encode_labels(labels, classes)
+    except ValueError as exc:
+        raise DataFormatError(f"{path}: {exc}") from None
+    if len(names) < min_classes:
         raise DataFormatError(
             f"every label in {path} is {names[0]!r}, one class only; a classifier needs two or more: check "
-            "label_column=, or pass classes=[...] to declare all classes"
+            "{opt:label_column=}, or pass {opt:classes=} to declare all classes"
         )
     return LabelledTexts(texts, ids_array, names, tuple(ids))
 

@@ -6,16 +6,17 @@ not there, ``ValueError`` for content that is wrong), so ``except ValueError`` k
 
 from __future__ import annotations
 
+from ..errors import UserError
 
-class DataError(Exception):
+
+class DataError(UserError):
     """Base of every rnnkit data error."""
 
 
 class MissingDataFileError(DataError, FileNotFoundError):
-    """A data file is absent from the cache and could not (or may not) be downloaded."""
+    """A data file is absent (from the cache, or where a path said) and could not be fetched."""
 
-    def __str__(self) -> str:  # FileNotFoundError would otherwise print an errno tuple
-        return str(self.args[0]) if self.args else ""
+    __str__ = UserError.__str__  # FileNotFoundError's would print an errno tuple
 
 
 class HashMismatchError(DataError, ValueError):

@@ -6,6 +6,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .errors import DataFormatError
+
 
 def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
     """One-hot encode integer class ids, as ``keras.utils.to_categorical`` does for NumPy input.
@@ -40,7 +42,7 @@ def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
     return out.reshape(shape + (num_classes,))
 
 
-def _label_key(label: Any) -> str:
+def label_key(label: Any) -> str:
     # Labels from CSV are strings and from JSON may be ints/bools; one spelling per class keeps
     # "1" and 1 the same class.
     if isinstance(label, bool):
@@ -74,7 +76,7 @@ def encode_labels(
     Raises:
         ValueError: a label is not among ``classes``.
     """
-    keys = [_label_key(lab) for lab in labels]
+    keys = [label_key(lab) for lab in labels]
     if classes is None:
         distinct = set(keys)
         if all(_is_int(k) for k in distinct):
@@ -82,11 +84,12 @@ def encode_labels(
         else:
             names = tuple(sorted(distinct))
     else:
-        names = tuple(_label_key(c) for c in classes)
+        names = tuple(label_key(c) for c in classes)
         if len(set(names)) != len(names):
             raise ValueError(f"classes {list(names)} name a class twice")
     index = {name: i for i, name in enumerate(names)}
     unknown = sorted(set(keys) - index.keys())
     if unknown:
-        raise ValueError(f"labels {unknown[:5]} are not among classes {list(names)}: add them to classes=")
+        raise DataFormatError(f"labels {unknown[:5]} are not among the classes {list(names)}: add them to "
+                         "{opt:classes=} or fix the labels")
     return np.fromiter((index[k] for k in keys), dtype=np.int64, count=len(keys)), names

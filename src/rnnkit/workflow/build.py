@@ -8,6 +8,8 @@ Layers are written as tables of Keras arguments::
 
 The output layer's loss follows the class count unless the recipe names one: one sigmoid unit
 with binary crossentropy for two classes, softmax with sparse categorical crossentropy otherwise.
+An output layer written ``{ type = "Dense", units = "classes" }`` takes that shape from the data
+(``Dense(1, "sigmoid")`` or ``Dense(k, "softmax")``), so one recipe serves any class count.
 """
 
 from __future__ import annotations
@@ -38,6 +40,15 @@ def make_layer(spec: dict[str, Any], where: str):
                           f"arguments in the recipe or --set") from None
 
 
+def _sized(spec: dict, n_classes: int) -> dict:
+    """``units = "classes"``: one sigmoid unit for two classes, else k softmax units."""
+    if spec.get("units") != "classes":
+        return spec
+    binary = n_classes == 2
+    return {"activation": "sigmoid" if binary else "softmax", **spec,
+            "units": 1 if binary else n_classes}
+
+
 def _args(spec: dict) -> str:
     return "(" + ", ".join(f"{k}={v!r}" for k, v in spec.items()) + ")"
 
@@ -59,6 +70,7 @@ def build_model(config: dict, input_shape: tuple, n_classes: int | None, engine:
     specs = config["model"]["layers"]
     if not specs:
         raise RecipeError(f"recipe {config['name']!r} has no [[model.layers]]; add at least one")
+    specs = [_sized(s, n_classes or 2) for s in specs]
     model = Sequential([layers_module.Input(shape=tuple(input_shape[1:]))]
                        + [make_layer(s, f"model.layers.{i}") for i, s in enumerate(specs)])
     if n_classes is None:

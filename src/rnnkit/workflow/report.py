@@ -11,8 +11,8 @@ from . import plots, runs
 from .recipes import reported_text
 from .train import read_history
 
-COLUMNS = ("recipe", "data", "params", "epochs run", "best val acc", "test acc",
-           "material", "s/epoch")
+COLUMNS = ("run", "recipe", "changes", "data", "params", "epochs run", "best val acc",
+           "test acc", "material", "s/epoch")
 
 
 @dataclass
@@ -36,6 +36,9 @@ def _data_note(config: dict) -> str:
         note += f" (raw text, Tokenizer({data['num_words']}))"
     if data["source"] == "reuters21578":
         note += f" (ModApte, top {data['categories']})"
+    if data["source"] == "file":
+        note = f"file {Path(data['path']).name}" + (f", test {Path(data['test_path']).name}"
+                                                     if data["test_path"] else "")
     return note
 
 
@@ -44,7 +47,10 @@ def row_for(run_dir: Path) -> Row:
     metrics = run.metrics()
     history_file = run.path / runs.HISTORY
     history = read_history(history_file) if history_file.is_file() else {}
-    cells = (run.name, _data_note(run.config), _fmt(metrics.get("params"), ","),
+    # The material's figure stands only beside a run on the recipe's own data (recipes.load
+    # drops it from the config of a run pointed at other data).
+    cells = (run.path.name, run.name, " ".join(metrics.get("overrides") or []) or "—",
+             _data_note(run.config), _fmt(metrics.get("params"), ","),
              _fmt(metrics.get("epochs_run"), "d"), _fmt(metrics.get("best_val_accuracy")),
              _fmt(metrics.get("test_accuracy")), reported_text(run.config) or "—",
              _fmt(metrics.get("seconds_per_epoch"), ".1f"))
@@ -68,7 +74,7 @@ def write_report(run_dirs: list[Path], out: Path) -> Path:
     """Write report.md, report.html and curves.png into ``out``; returns report.md's path."""
     out.mkdir(parents=True, exist_ok=True)
     rows = [row_for(d) for d in run_dirs]
-    plots.overlaid_curves({r.cells[0]: r.history for r in rows}, out / "curves.png")
+    plots.overlaid_curves({r.cells[0]: r.history for r in rows}, out / "curves.png")  # per run
     sources = "\n".join(f"- `{r.cells[0]}`: {d}" for r, d in zip(rows, run_dirs))
     intro = ("Ours beside the study material's figure (\"material\": the metric it reports). "
              "Best val acc is the monitored best epoch's validation accuracy; test acc is that "

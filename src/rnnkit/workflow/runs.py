@@ -4,14 +4,17 @@
         config.json      the resolved recipe (defaults + recipe + --set)
         model.keras      the best epoch's model (Keras 3 format)
         vocabulary.json  the fitted encoder that turns raw text into the model's input
+        classes.json     the label values (class-id order) and their display names
         history.csv      one row per finished epoch
         curves.png       loss and accuracy, train vs validation, best epoch marked
         summary.txt      the model's summary table
-        metrics.json     test loss/accuracy, per-class precision/recall/F1, confusion matrix
+        metrics.json     status (finished, interrupted, failed), test loss/accuracy, per-class
+                         precision/recall/F1, confusion matrix
         train.log        what happened, with timings
 
 Every file is written to a temporary name in the same folder and renamed into place, so an
-interrupted run never leaves a half-written file behind.
+interrupted run never leaves a half-written file behind. A directory that already holds a run is
+never trained into again unless the user says ``--overwrite``.
 """
 
 from __future__ import annotations
@@ -24,11 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import UserError
 from . import encoders
+from .classes import Classes
 
-CONFIG, MODEL, VOCABULARY = "config.json", "model.keras", "vocabulary.json"
+CONFIG, MODEL, VOCABULARY, CLASSES = "config.json", "model.keras", "vocabulary.json", "classes.json"
 HISTORY, CURVES, SUMMARY, METRICS, LOG = ("history.csv", "curves.png", "summary.txt",
                                           "metrics.json", "train.log")
+RUN_FILES = (CONFIG, MODEL, VOCABULARY, CLASSES, HISTORY, CURVES, SUMMARY, METRICS, LOG)
 
 
 def _file_mode() -> int:
@@ -41,7 +47,7 @@ def _file_mode() -> int:
 _FILE_MODE = _file_mode()
 
 
-class RunError(ValueError):
+class RunError(UserError, ValueError):
     """A run directory is missing or incomplete; the message says what to do."""
 
 
@@ -121,12 +127,42 @@ class Run:
         return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else {}
 
     @property
-    def class_names(self) -> list[str]:
-        return list(self.metrics().get("class_names") or self.config.get("class_names", []))
+    def classes(self) -> Classes:
+        file = self.path / CLASSES
+        if file.is_file():
+            return Classes.from_dict(json.loads(file.read_text(encoding="utf-8")))
+        metrics = self.metrics()  # a run from before classes.json: its metrics name them
+        if not metrics.get("class_names"):
+            raise RunError(f"{self.path} has no {CLASSES}, so its classes are unknown; train "
+                           f"the run again with `rnnkit train`")
+        values = tuple(metrics["class_names"])
+        return Classes(values, tuple(metrics.get("display_names") or values))
+
+
+def prepare_run_dir(path: Path, overwrite: bool) -> None:
+    """Make ``path`` ready for a new run: refuse one that holds a run unless ``overwrite``,
+    in which case only the run's own files are removed (nothing else in the folder)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise RunError(f"--run-dir {path} is a file, not a folder; choose another --run-dir")
+    held = [name for name in RUN_FILES if (path / name).exists()]
+    if held and not overwrite:
+        raise RunError(f"--run-dir {path} already holds a run ({_status(path)}); choose another "
+                       f"--run-dir, or pass --overwrite to replace it")
+    for name in held:
+        (path / name).unlink()
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def _status(path: Path) -> str:
+    metrics = path / METRICS
+    if metrics.is_file():
+        return json.loads(metrics.read_text(encoding="utf-8")).get("status", "finished")
+    return "unfinished"
 
 
 def latest_run(root: Path, recipe: str) -> Path | None:
     """The newest finished run (it has metrics.json) of ``recipe`` under ``root``, if any."""
-    found = [p for p in Path(root).glob(f"{recipe}-*") if (p / METRICS).is_file()
+    found = [p for p in Path(root).glob(f"{recipe}-*") if _status(p) == "finished"
              and json.loads((p / CONFIG).read_text(encoding="utf-8")).get("name") == recipe]
     return max(found, key=lambda p: p.name) if found else None

@@ -1,9 +1,11 @@
 """``rnnkit train``: a resolved recipe → a finished run directory (see runs.py for its files).
 
-Order of work: config and log first (so even a failed run says what it tried), then data, model,
-vocabulary; during fit the best checkpoint and history.csv are rewritten atomically after every
+Order of work: everything is checked, loaded and built first (``plan_run``: a bad value, file,
+column or class name stops here, before the run directory exists); then config, log,
+vocabulary and classes are written; during fit the best checkpoint and history.csv are rewritten atomically after every
 epoch, so Ctrl-C leaves a usable model and the history up to the last finished epoch; at the
-end the best checkpoint is evaluated on the test set and the plots and metrics are written.
+end the best checkpoint is evaluated on the test set and the plots and metrics are written. A run
+that fails after it started says so in train.log and in metrics.json (``status: failed``).
 In a data-parallel run every process trains, rank 0 alone writes.
 """
 
@@ -25,6 +27,7 @@ from .build import build_model
 from .data import PreparedData, input_shape, prepare
 from .evaluation import classification_report
 from .interrupt import DeferredInterrupt
+from .validate import check_config
 
 log = logging.getLogger("rnnkit.workflow")
 
@@ -95,45 +98,81 @@ def _log_to(run_dir: Path) -> logging.Handler:
     return handler
 
 
+@dataclass
+class Plan:
+    """A run checked, loaded and built, before anything of it is written."""
+
+    config: dict
+    data: PreparedData
+    model: object
+    engine: str
+    seconds: float                  # spent loading and encoding the data
+
+
+def plan_run(config: dict, engine: str = "numpy", engine_options=None,
+             data: PreparedData | None = None) -> Plan:
+    """Check every value of ``config``, load and encode its data, build its model."""
+    check_config(config)
+    started = time.perf_counter()
+    data = data or prepare(config["data"])
+    seconds = time.perf_counter() - started
+    model = build_model(config, input_shape(config["data"]), len(data.classes.values), engine,
+                        **(engine_options or {}))
+    return Plan(config, data, model, engine, seconds)
+
+
 def train_run(config: dict, run_dir: Path, *, engine: str = "numpy", engine_options=None,
-              verbose: int | str = "auto", extra_callbacks=(), data: PreparedData | None = None
-              ) -> TrainResult:
-    """Train ``config`` into ``run_dir`` (which exists); returns the run and its metrics."""
+              verbose: int | str = "auto", extra_callbacks=(), data: PreparedData | None = None,
+              plan: Plan | None = None, overrides: tuple[str, ...] = ()) -> TrainResult:
+    """Train ``config`` into ``run_dir`` (which exists); returns the run and its metrics.
+
+    ``plan`` (from ``plan_run``) saves loading and building again; ``overrides`` are recorded
+    in metrics.json so a report can say how the run differs from its recipe.
+    """
+    plan = plan or plan_run(config, engine, engine_options, data)
     handler = _log_to(run_dir) if is_writer() else None
     try:
-        return _train(config, run_dir, engine, engine_options or {}, verbose,
-                      list(extra_callbacks), data)
+        return _train(plan, run_dir, verbose, list(extra_callbacks), list(overrides))
+    except Exception as e:
+        log.error("failed: %s: %s", type(e).__name__, e)
+        if is_writer():
+            runs.atomic_write_json(run_dir / runs.METRICS, {
+                "status": "failed", "error": f"{type(e).__name__}: {e}",
+                "recipe": config["name"], "engine": engine, "overrides": list(overrides)})
+        raise
     finally:
         if handler is not None:
             log.removeHandler(handler)
             handler.close()
 
 
-def _train(config, run_dir, engine, engine_options, verbose, extra_callbacks, data):
-    writer = is_writer()
+def _train(plan: Plan, run_dir, verbose, extra_callbacks, overrides) -> TrainResult:
+    config, data, model, writer = plan.config, plan.data, plan.model, is_writer()
     if writer:
         runs.atomic_write_json(run_dir / runs.CONFIG, config)
+        runs.atomic_write_json(run_dir / runs.VOCABULARY, data.encoder.to_dict())
+        runs.atomic_write_json(run_dir / runs.CLASSES, data.classes.to_dict())
+        runs.atomic_write_text(run_dir / runs.SUMMARY, _summary_text(model))
     log.info("recipe %s: %s", config["name"], config["description"])
-    started = time.perf_counter()
-    data = data or prepare(config["data"])
-    log.info("data %s: %d train, %s validation, %d test examples, classes %s (%.1f s)",
+    log.info("data %s: %d train, %s validation, %d test examples from %s; classes %s (%.1f s)",
              config["data"]["source"], len(data.train.y),
              len(data.validation.y) if data.validation else "last "
              f"{config['data']['validation_split']:.0%} of train as", len(data.test.y),
-             ", ".join(data.class_names), time.perf_counter() - started)
-    model = build_model(config, input_shape(config["data"]), len(data.class_names), engine,
-                        **engine_options)
-    if writer:
-        runs.atomic_write_json(run_dir / runs.VOCABULARY, data.encoder.to_dict())
-        runs.atomic_write_text(run_dir / runs.SUMMARY, _summary_text(model))
+             data.test_source, _shown(data.classes), plan.seconds)
+    started = time.perf_counter()
     history_file = HistoryFile(run_dir / runs.HISTORY)
     interrupted = _fit(model, config, data, run_dir, [history_file, *extra_callbacks], verbose)
     history = history_file.history()
     if not writer:
         return TrainResult(run_dir, {}, interrupted)
-    metrics = _finish(config, data, run_dir, history, interrupted, engine)
+    metrics = _finish(plan, run_dir, history, interrupted, overrides)
     log.info("finished in %.1f s", time.perf_counter() - started)
     return TrainResult(run_dir, metrics, interrupted)
+
+
+def _shown(classes) -> str:
+    pairs = zip(classes.values, classes.names)
+    return ", ".join(v if v == n else f"{v} ({n})" for v, n in pairs)
 
 
 def _callbacks(config: dict, run_dir: Path) -> list[Callback]:
@@ -169,24 +208,26 @@ def _summary_text(model) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _finish(config, data, run_dir, history, interrupted, engine) -> dict:
+def _finish(plan: Plan, run_dir, history, interrupted, overrides) -> dict:
     """Evaluate the best checkpoint on the test set; write metrics.json and curves.png."""
+    config, data = plan.config, plan.data
     monitor = config["train"]["monitor"]
     best = best_epoch(history, monitor)
     if history:
         plots.learning_curves(history, run_dir / runs.CURVES, f"{config['name']}", best)
-    metrics = {"recipe": config["name"], "engine": engine, "interrupted": interrupted,
+    metrics = {"status": "interrupted" if interrupted else "finished", "recipe": config["name"],
+               "engine": plan.engine, "overrides": overrides, "interrupted": interrupted,
                "epochs_run": len(history.get("loss", [])), "best_epoch": best,
                "best_val_accuracy": _at(history, "val_accuracy", best),
                "seconds_per_epoch": float(np.mean(history["seconds"])) if history else None,
-               "class_names": list(data.class_names),
-               "display_names": list(config["data"]["class_names"]) or list(data.class_names),
+               "class_names": list(data.classes.values),
+               "display_names": list(data.classes.names), "test_source": data.test_source,
                "examples": {"train": len(data.train.y), "test": len(data.test.y),
                             "validation": len(data.validation.y) if data.validation else None}}
     model_file = run_dir / runs.MODEL
     if model_file.is_file():
         metrics.update(evaluate_model(runs.Run(run_dir, config).model(), data.test.x,
-                                      data.test.y, data.class_names))
+                                      data.test.y, data.classes.names))
         log.info("test accuracy %.4f, loss %.4f (best epoch %s of %d)", metrics["test_accuracy"],
                  metrics["test_loss"], best, metrics["epochs_run"])
     else:
