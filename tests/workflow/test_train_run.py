@@ -17,7 +17,7 @@ from rnnkit.workflow.train import train_run
 from .conftest import write_recipe
 
 RUN_FILES = ("config.json", "model.keras", "vocabulary.json", "history.csv", "curves.png",
-             "summary.txt", "metrics.json", "train.log")
+             "summary.txt", "metrics.json", "train.log", "classes.json")
 
 
 def test_run_directory_holds_every_file(trained_run, capsys):
@@ -27,7 +27,8 @@ def test_run_directory_holds_every_file(trained_run, capsys):
     assert metrics["epochs_run"] == 3 and metrics["best_epoch"] in (1, 2, 3)
     assert metrics["test_accuracy"] > 0.8          # the signal words make the task easy
     assert np.array(metrics["confusion_matrix"]).sum() == metrics["examples"]["test"] == 60
-    assert set(metrics["per_class"]) == {"neg", "pos"}
+    assert set(metrics["per_class"]) == {"Negative", "Positive"}   # the recipe's display names
+    assert metrics["class_names"] == ["neg", "pos"] and metrics["status"] == "finished"
     assert (trained_run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with open(trained_run / "history.csv") as f:
         assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2, 3]
