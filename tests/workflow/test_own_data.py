@@ -137,3 +137,18 @@ def test_a_shipped_recipe_keeps_its_names_for_its_own_data_only():
     kept = recipes.load("lstm", ["train.epochs=1"])
     assert kept["data"]["class_names"] == {"neg": "Negative", "pos": "Positive"}
     assert kept["reported"]["metric"]
+
+
+def test_the_readme_example_data_maker_writes_what_the_readme_trains_on(tmp_path):
+    import csv
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[2] / "examples" / "make_own_data.py"
+    subprocess.run([sys.executable, str(script), str(tmp_path / "my_data"), "--train", "40",
+                    "--test", "10"], check=True, capture_output=True)
+    for name, n in (("train.csv", 40), ("test.csv", 10)):
+        with open(tmp_path / "my_data" / name, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == n and set(rows[0]) == {"review", "sentiment"}
+        assert {r["sentiment"] for r in rows} <= {"negative", "positive"}
