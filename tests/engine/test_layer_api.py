@@ -158,6 +158,102 @@ def test_config_round_trip(make):
     assert clone.get_config() == config
 
 
+# ---- configs against Keras, not against themselves ------------------------------------------------
+# A round trip passes when get_config and from_config forget the same option; these compare with
+# a hand-written config and with real Keras's, key by key.
+def test_lstm_config_by_hand():
+    lstm = layers.LSTM(4, recurrent_activation="hard_sigmoid", unit_forget_bias=False,
+                       bias_initializer="ones", dropout=0.25, recurrent_dropout=0.4,
+                       return_sequences=True, return_state=True, go_backwards=True, unroll=True,
+                       seed=3, bptt_truncate=5, name="lstm_x", dtype="float64")
+    assert lstm.get_config() == {
+        "name": "lstm_x", "trainable": True, "dtype": "float64", "units": 4,
+        "activation": "tanh", "recurrent_activation": "hard_sigmoid", "use_bias": True,
+        "kernel_initializer": {"class_name": "GlorotUniform", "config": {}},
+        "recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 1.0}},
+        "bias_initializer": {"class_name": "Ones", "config": {}},
+        "unit_forget_bias": False, "dropout": 0.25, "recurrent_dropout": 0.4,
+        "return_sequences": True, "return_state": True, "go_backwards": True, "seed": 3,
+        "bptt_truncate": 5}, "the config must carry every option given (Keras's keys)"
+
+
+# Keras options rnnkit does not write, at the value Keras writes when they are off (rnnkit refuses
+# any other value of them).
+NOT_WRITTEN = {
+    "kernel_regularizer": None, "recurrent_regularizer": None, "bias_regularizer": None,
+    "activity_regularizer": None, "embeddings_regularizer": None, "kernel_constraint": None,
+    "recurrent_constraint": None, "bias_constraint": None, "embeddings_constraint": None,
+    "quantization_config": None, "stateful": False, "zero_output_for_mask": False,
+}
+IGNORED = {"unroll"}             # how a backend runs the loop: accepted, changes nothing here
+RNNKIT_ONLY = {"bptt_truncate", "seed"}      # Keras's SimpleRNN takes a seed but does not write it
+
+
+def comparable(key, value):
+    """Keras's spelling and rnnkit's of the same value: dtype policies, initializers, tuples."""
+    if key == "dtype" and isinstance(value, dict):
+        return value["config"]["name"]
+    if key.endswith("initializer") and isinstance(value, dict):
+        return value["class_name"], {k: v for k, v in value["config"].items() if v is not None}
+    return tuple(value) if isinstance(value, list) else value
+
+
+def assert_config_matches_keras(ours: dict, theirs: dict, where: str) -> None:
+    for key, k_value in theirs.items():
+        if key in IGNORED or (key == "name" and where.endswith("]")):  # nested names: see below
+            continue
+        if key in ("layer", "backward_layer") and key in ours:
+            assert ours[key]["class_name"] == k_value["class_name"], f"{where}{key}"
+            assert_config_matches_keras(ours[key]["config"], k_value["config"], f"{where}[{key}]")
+        elif key not in ours:
+            assert key in NOT_WRITTEN and k_value == NOT_WRITTEN[key], \
+                f"{where}: get_config drops {key!r} (Keras writes {k_value!r})"
+        else:
+            assert comparable(key, ours[key]) == comparable(key, k_value), \
+                f"{where}: {key} is {ours[key]!r} in rnnkit, {k_value!r} in Keras"
+    assert set(ours) - set(theirs) <= RNNKIT_ONLY, f"{where}: keys Keras does not write"
+
+
+RECURRENT_OPTIONS = dict(dropout=0.25, recurrent_dropout=0.4, return_sequences=True,
+                         return_state=True, go_backwards=True, unroll=True, seed=3,
+                         dtype="float64", name="rnn")
+KERAS_CONFIG_PAIRS = {
+    "simple_rnn": lambda L: L.SimpleRNN(4, activation="relu", use_bias=False,
+                                        kernel_initializer="he_normal", **RECURRENT_OPTIONS),
+    "lstm": lambda L: L.LSTM(4, recurrent_activation="hard_sigmoid", unit_forget_bias=False,
+                             bias_initializer="ones", **RECURRENT_OPTIONS),
+    "gru": lambda L: L.GRU(4, reset_after=False, recurrent_initializer="glorot_uniform",
+                           **RECURRENT_OPTIONS),
+    "embedding": lambda L: L.Embedding(30, 4, mask_zero=True, name="emb", dtype="float64"),
+    "dense": lambda L: L.Dense(3, activation="tanh", use_bias=False, kernel_initializer="zeros",
+                               name="d", trainable=False),
+    "dropout": lambda L: L.Dropout(0.3, noise_shape=(None, 1, 5), seed=7, name="drop"),
+    "bidirectional": lambda L: L.Bidirectional(L.GRU(3, return_sequences=True, dropout=0.1),
+                                               merge_mode="ave", name="bi"),
+    "bidirectional_own_backward": lambda L: L.Bidirectional(
+        L.LSTM(3, return_sequences=True), merge_mode=None, name="bi2",
+        backward_layer=L.LSTM(3, go_backwards=True, return_sequences=True, activation="relu")),
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", KERAS_CONFIG_PAIRS)
+def test_config_equals_keras(name):
+    """Every key Keras writes is in rnnkit's config with Keras's value (nested layers' names
+    aside: Keras renames the wrapped layer forward_…), or is an option rnnkit does not have."""
+    keras = pytest.importorskip("keras")
+    make = KERAS_CONFIG_PAIRS[name]
+    theirs = make(keras.layers).get_config()
+    ours = make(layers).get_config()
+    if name == "bidirectional":
+        # rnnkit writes backward_layer only when it was given one; Keras always writes the
+        # default, the wrapped layer with go_backwards flipped, which is what rnnkit rebuilds
+        default_backward = theirs.pop("backward_layer")["config"]
+        assert default_backward["go_backwards"] and not theirs["layer"]["config"]["go_backwards"]
+        assert layers.Bidirectional.from_config(ours).backward_layer.go_backwards
+    assert_config_matches_keras(ours, theirs, name)
+
+
 def test_same_seed_same_weights():
     def weights():
         rnnkit.set_random_seed(3)
