@@ -16,7 +16,12 @@ python3 -m venv "$work/venv"
 py="$work/venv/bin/python"
 python3 "$repo/.ci/deps_without.py" numba scipy > "$work/requirements.txt"
 "$py" -m pip install --quiet -r "$work/requirements.txt"
-"$py" -m pip install --quiet --no-deps "$repo"
+# Built from a copy: an in-tree build would leave build/ behind, and reuse a stale one.
+mkdir "$work/src"
+tar -C "$repo" --exclude=./.git --exclude=./.venv --exclude=./.ci-venv --exclude=./build \
+    --exclude=./dist --exclude=./runs --exclude='*.egg-info' --exclude=__pycache__ -cf - . \
+    | tar -C "$work/src" -xf -
+"$py" -m pip install --quiet --no-deps "$work/src"
 # pip check knows numba and scipy are left out on purpose; anything else it reports is a failure.
 broken="$("$py" -m pip check 2>&1 | grep -v -E "^rnnkit [^ ]+ requires (numba|scipy), which is not installed\.$" \
           | grep -v "^No broken requirements found" || true)"
