@@ -75,10 +75,11 @@ def _try_load() -> bool:
         return True
     except Exception as e:  # ImportError mostly; numba raises others on a mismatched NumPy
         _enabled, _load_error = False, e
-        warnings.warn(f"rnnkit: numba is installed but could not be imported "
-                      f"({type(e).__name__}: {e}); the NumPy engine runs its plain NumPy loop "
-                      f"instead (slower, same results). Reinstall numba to match NumPy, or set "
-                      f"RNNKIT_NUMBA=0 to silence this.", RuntimeWarning, stacklevel=3)
+        warnings.warn(f"rnnkit: numba and SciPy are installed but the compiled loops do not "
+                      f"import ({type(e).__name__}: {e}); the NumPy engine runs its plain NumPy "
+                      f"loop instead (slower, same results). Reinstall numba/SciPy to match "
+                      f"NumPy, or set RNNKIT_NUMBA=0 to silence this.", RuntimeWarning,
+                      stacklevel=3)
         return False
 
 
@@ -104,8 +105,8 @@ def set_enabled(flag: bool) -> None:
         try:
             load()
         except Exception as e:
-            raise RuntimeError(f"compiled kernels: numba is installed but does not import "
-                               f"({type(e).__name__}: {e})") from e
+            raise RuntimeError(f"compiled kernels: numba and SciPy are installed but do not "
+                               f"import ({type(e).__name__}: {e})") from e
     _enabled = bool(flag)
 
 
