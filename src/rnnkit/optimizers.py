@@ -99,7 +99,8 @@ class Optimizer:
         """Update ``params`` in place from ``grads`` (same order, same shapes)."""
         if not self.built:
             self.build(params)
-        grads = self._clip([np.asarray(g, p.dtype) for g, p in zip(grads, params)])
+        # strict: one gradient missing would shift every later one onto the wrong weight
+        grads = self._clip([np.asarray(g, p.dtype) for g, p in zip(grads, params, strict=True)])
         lr = self._lr
         if self.weight_decay:
             decay = np.float32(1.0) - np.float32(self.weight_decay) * lr

@@ -246,3 +246,11 @@ def test_writes_are_atomic(data, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]  # no temporary left over
     with pytest.raises(FileExistsError, match="pass overwrite=True"):
         model.save(path, overwrite=False)
+
+
+def test_an_optimizer_step_refuses_a_gradient_list_of_the_wrong_length():
+    """One gradient missing must not shift the others onto the wrong weights."""
+    from rnnkit import optimizers
+    params = [np.zeros((2, 3), np.float32), np.zeros(3, np.float32)]
+    with pytest.raises(ValueError, match="shorter|longer"):
+        optimizers.SGD(0.1).apply([np.ones((2, 3), np.float32)], params)

@@ -59,7 +59,7 @@ class KerasRule:
     def step(self, grads: list) -> None:
         """Update the parameters in place from ``grads`` (same order), as ``Optimizer.apply``."""
         opt = self.opt
-        grads = self._clip([g.to(p.dtype) for g, p in zip(grads, self.params)])
+        grads = self._clip([g.to(p.dtype) for g, p in zip(grads, self.params, strict=True)])
         lr = float(opt._lr)
         if opt.weight_decay:
             decay = float(np.float32(1.0) - np.float32(opt.weight_decay) * opt._lr)

@@ -22,7 +22,7 @@ class KerasParameters:
 
     def adopt(self, layer, share: bool = True) -> None:
         self.keras_names = [name.replace("/", "_") for name in layer.weight_names]
-        for name, array in zip(self.keras_names, layer.params()):
+        for name, array in zip(self.keras_names, layer.params(), strict=True):
             tensor = torch.from_numpy(array) if share else torch.tensor(array)
             self.register_parameter(name, nn.Parameter(tensor, requires_grad=layer.trainable))
 
