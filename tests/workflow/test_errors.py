@@ -153,3 +153,10 @@ def test_debug_shows_the_traceback_of_a_user_error(capsys, monkeypatch):
     monkeypatch.setenv("RNNKIT_DEBUG", "1")
     with pytest.raises(RecipeError):
         main(["summary", "no-such-recipe"])
+
+
+def test_a_data_parallel_run_checks_its_data_before_any_folder(tmp_path, capsys, tiny_recipe):
+    _fails(["train", str(tiny_recipe), "--engine", "torch", "--nproc", "2",
+            "--text-column", "body", "--runs-dir", str(tmp_path / "runs")], capsys,
+           "no column 'body'", "--text-column")
+    assert not (tmp_path / "runs").exists()

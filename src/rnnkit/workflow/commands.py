@@ -98,8 +98,8 @@ def _engine_options(args: argparse.Namespace) -> dict:
 def _train_distributed(args: argparse.Namespace, config: dict) -> int:
     """``--nproc N``: N local processes (torch DDP over gloo/NCCL), one run directory."""
     from ..engines.torch_engine.distributed import launch
-    from .validate import check_config
-    check_config(config)
+    from .train import plan_run
+    plan_run(config)  # the processes each check again; a mistake must stop before any folder
     if args.run_dir is not None:
         runs.prepare_run_dir(args.run_dir, args.overwrite)
     run_dir = args.run_dir or runs.new_run_dir(args.runs_dir, config["name"])
