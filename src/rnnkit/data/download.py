@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence, Union
 
+from ..atomic import atomic_path
 from .errors import HashMismatchError, MissingDataFileError
 
 _KERAS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -187,9 +187,7 @@ def _download(url: str, target: Path, accepted: tuple[str, ...]) -> None:
     import pooch
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_path(target) as tmp:
         downloader = pooch.HTTPDownloader(progressbar=_progressbar(target.name), timeout=60)
         try:
             downloader(url, tmp, None)
@@ -197,10 +195,6 @@ def _download(url: str, target: Path, accepted: tuple[str, ...]) -> None:
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             raise _missing(target, url, f" and downloading failed ({reason})") from exc
         verify_file(tmp, accepted)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def fetch(

@@ -1,10 +1,8 @@
 """Files on disk: atomic writes, and opening .keras archives with one-line errors.
 
 A .keras file is a zip holding ``metadata.json``, ``config.json`` and ``model.weights.h5``
-(Keras 3's layout). Writes go to a temporary file in the target's folder, then ``os.replace``
-puts it in place, so an interrupted save never leaves a half-written model behind. The file gets
-the mode a plain ``open(path, "w")`` would give it (the replaced file's, else 0666 less the
-umask), not the temporary file's private 0600.
+(Keras 3's layout). Writes go through ``rnnkit.atomic.atomic_path``, so an interrupted save never
+leaves a half-written model behind.
 Nothing here ever unpickles.
 """
 
@@ -13,12 +11,12 @@ from __future__ import annotations
 import io
 import json
 import os
-import stat
-import tempfile
 import zipfile
 from contextlib import contextmanager
 
 import h5py
+
+from ..atomic import atomic_path, refuse_overwrite
 
 CONFIG_NAME = "config.json"
 METADATA_NAME = "metadata.json"
@@ -27,46 +25,6 @@ WEIGHTS_NAME = "model.weights.h5"
 
 class ModelFileError(ValueError):
     """A model or weights file is missing pieces, truncated or corrupt."""
-
-
-def refuse_overwrite(path: str, overwrite: bool) -> None:
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-
-
-def _umask() -> int:
-    umask = os.umask(0)     # read it the only portable way: set, then put back at once
-    os.umask(umask)
-    return umask
-
-
-_NEW_FILE_MODE = 0o666 & ~_umask()
-
-
-def _mode_for(path: str) -> int:
-    """The mode ``open(path, "w")`` would leave: the existing file's, else 0666 less the umask."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        return _NEW_FILE_MODE
-
-
-@contextmanager
-def atomic_path(path: str, overwrite: bool = True):
-    """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically, with
-    the permissions a direct write would have given it (mkstemp's own are 0600)."""
-    path = os.fspath(path)
-    refuse_overwrite(path, overwrite)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
-    os.close(fd)
-    try:
-        yield tmp
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def h5_bytes(write) -> bytes:

@@ -22,11 +22,11 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write_bytes
 from ..errors import UserError
 from . import encoders
 from .classes import Classes
@@ -35,35 +35,6 @@ CONFIG, MODEL, VOCABULARY, CLASSES = "config.json", "model.keras", "vocabulary.j
 HISTORY, CURVES, SUMMARY, METRICS, LOG = ("history.csv", "curves.png", "summary.txt",
                                           "metrics.json", "train.log")
 RUN_FILES = (CONFIG, MODEL, VOCABULARY, CLASSES, HISTORY, CURVES, SUMMARY, METRICS, LOG)
-
-
-def _file_mode() -> int:
-    # mkstemp creates 0600 files; run files should get the user's usual permissions.
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-_FILE_MODE = _file_mode()
-
-
-class RunError(UserError, ValueError):
-    """A run directory is missing or incomplete; the message says what to do."""
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def atomic_write_text(path: Path, text: str) -> None:

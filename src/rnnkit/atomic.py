@@ -1,0 +1,60 @@
+"""Atomic file writes: the one helper every file a crash could leave half-written goes through.
+
+The data goes to a temporary file in the target's folder, then ``os.replace`` puts it in place
+(atomic on POSIX and Windows within one filesystem), so a reader sees the old file or the new
+one, never a torn one. The new file gets the mode a plain ``open(path, "w")`` would give it —
+the replaced file's, else 0666 less the umask — not the temporary file's private 0600.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from contextlib import contextmanager
+
+
+def refuse_overwrite(path: str | os.PathLike, overwrite: bool) -> None:
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+
+
+def _umask() -> int:
+    umask = os.umask(0)     # read it the only portable way: set, then put back at once
+    os.umask(umask)
+    return umask
+
+
+_NEW_FILE_MODE = 0o666 & ~_umask()
+
+
+def _mode_for(path: str) -> int:
+    """The mode ``open(path, "w")`` would leave: the existing file's, else 0666 less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return _NEW_FILE_MODE
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike, overwrite: bool = True):
+    """Yield a temporary path next to ``path``; when the block succeeds it replaces ``path``
+    atomically (with ``open``'s permissions); when it raises, ``path`` is left as it was."""
+    path = os.fspath(path)
+    refuse_overwrite(path, overwrite)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
