@@ -37,6 +37,10 @@ HISTORY, CURVES, SUMMARY, METRICS, LOG = ("history.csv", "curves.png", "summary.
 RUN_FILES = (CONFIG, MODEL, VOCABULARY, CLASSES, HISTORY, CURVES, SUMMARY, METRICS, LOG)
 
 
+class RunError(UserError, ValueError):
+    """A run directory is missing or incomplete; the message says what to do."""
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
