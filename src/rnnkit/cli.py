@@ -39,7 +39,14 @@ class _Help(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-class _Intermixed(argparse.ArgumentParser):
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line, like every other rnnkit error (not argparse's usage block)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _Intermixed(_Parser):
     """A subcommand's parser that takes options anywhere, also after positional texts."""
 
     _mixing = False
@@ -58,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true",
                         help="show the traceback of errors too (or set RNNKIT_DEBUG=1)")
-    parser = argparse.ArgumentParser(prog="rnnkit", formatter_class=_Help,
+    parser = _Parser(prog="rnnkit", formatter_class=_Help,
                                      description="Train, evaluate and use recurrent text "
                                      "classifiers from recipes or your own data.")
     parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")

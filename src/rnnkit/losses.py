@@ -307,6 +307,7 @@ _BY_NAME = {
     "mse": MeanSquaredError,
 }
 _BY_CLASS = {cls.__name__: cls for cls in set(_BY_NAME.values())}
+NAMES = tuple(_BY_NAME)  #: the names ``get`` accepts
 
 
 def get(identifier) -> Loss:

@@ -260,6 +260,7 @@ class Adam(Optimizer):
 
 _BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
 _BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
+NAMES = tuple(_BY_NAME)  #: the names ``get`` accepts
 
 
 def get(identifier) -> Optimizer:

@@ -87,13 +87,30 @@ def test_nproc_needs_the_torch_engine(capsys, tiny_recipe):
     (["--data", "{txt}"], ["cannot tell its format", "--format"]),
     (["--test-data", "{csv}"], ["--test-data applies to your own data files", "--data FILE"]),
     (["--data", "{csv}", "--set", "data.class_names={{a = 'x'}}"], ["data.class_names"]),
+    (["--data", "{csv}", "--set", "data.class_names={{neg = 'x', pos = 'x'}}"],
+     ["gives ['x'] to more than one label"]),
+    (["--set", "model.layers=3"], ["--set model.layers", "not a list of layer tables"]),
+    (["--data", "{csv}", "--format", "tsv"], ["reads as one column", "--format csv"]),
+    (["--data", "{csv}", "--set", "data.classes=['neg']"],
+     ["labels ['pos'] are not among the classes ['neg']", "--set data.classes="]),
+    (["--data", "{csv}", "--set", "data.classes=['neg', 'neg']"], ["name a class twice"]),
+    (["--data", "{three}"], ["ends in 1 unit(s) but the data has 3 classes",
+                             "--set model.layers.3.units=classes"]),
+    (["--data", "{csv}", "--test-data", "{three}"],
+     ["labels ['meh'] are not among the classes ['neg', 'pos']", "the training file"]),
+    (["--data", "{listlabel}"], ["line 2: the label is a list"]),
 ])
 def test_bad_values_stop_before_any_run_directory(tmp_path, capsys, args, needles):
     csv_file = write_reviews(tmp_path / "d.csv", n=40)
     txt_file = tmp_path / "d.txt"
     txt_file.write_text("text,label\n")
-    args = [a.format(csv=csv_file, txt=txt_file) for a in args]
-    err = _fails(["train", *args, "--runs-dir", str(tmp_path / "runs")], capsys, *needles)
+    three = write_reviews(tmp_path / "three.csv", classes=("neg", "meh", "pos"), n=30)
+    listlabel = tmp_path / "l.jsonl"
+    listlabel.write_text('{"text": "a b", "label": "x"}\n{"text": "c d", "label": ["y"]}\n')
+    recipe = ["bigru"] if args == ["--data", "{three}"] else []  # ends in Dense(1, sigmoid)
+    args = [a.format(csv=csv_file, txt=txt_file, three=three, listlabel=listlabel) for a in args]
+    err = _fails(["train", *recipe, *args, "--runs-dir", str(tmp_path / "runs")], capsys,
+                 *needles)
     assert "=" not in err.split("error:")[1].replace("--set ", "").split()[0], err  # no keyword=
     assert not (tmp_path / "runs").exists()
 

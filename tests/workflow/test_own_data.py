@@ -152,3 +152,42 @@ def test_the_readme_example_data_maker_writes_what_the_readme_trains_on(tmp_path
             rows = list(csv.DictReader(f))
         assert len(rows) == n and set(rows[0]) == {"review", "sentiment"}
         assert {r["sentiment"] for r in rows} <= {"negative", "positive"}
+
+
+def test_a_run_on_relative_paths_is_evaluated_from_any_folder(tmp_path, capsys, monkeypatch):
+    data_dir = tmp_path / "project"
+    data_dir.mkdir()
+    write_delimited(data_dir / "train.csv", examples(SPAM, 120, 6))
+    write_delimited(data_dir / "test.csv", examples(SPAM, 30, 7))
+    monkeypatch.chdir(data_dir)
+    run = _train(tmp_path, capsys, "--data", "train.csv", "--test-data", "test.csv")
+    config = json.loads((run / "config.json").read_text())
+    assert config["data"]["test_path"] == str(data_dir / "test.csv")
+    monkeypatch.chdir(tmp_path)
+    assert main(["evaluate", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "(30 examples)" in out and "test file" in out
+
+
+def test_early_stopping_says_why_training_ended(tmp_path, capsys):
+    data = write_delimited(tmp_path / "d.csv", examples(SENTIMENT, 120, 8))
+    runs = tmp_path / "runs"
+    args = ["train", "--data", str(data), "--runs-dir", str(runs), "--quiet",
+            "--set", "train.epochs=40", "--set", "train.learning_rate=0.05",
+            "--set", "data.maxlen=12", "--set", "train.patience=1"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    (run,) = runs.iterdir()
+    epochs = json.loads((run / "metrics.json").read_text())["epochs_run"]
+    assert epochs < 40, "the precondition: early stopping must end this run"
+    assert f"training stopped after epoch {epochs} of 40" in out
+    assert "early stopping: val_accuracy did not improve" in (run / "train.log").read_text()
+
+
+def test_imdb_word_ranks_are_not_used_on_other_data():
+    from rnnkit.workflow import recipes
+    assert recipes.load("lstm")["data"]["word_index"] == "keras"
+    other = recipes.load("lstm", values={"data.source": "file", "data.path": "x.csv"})
+    assert other["data"]["word_index"] == "train"
+    kept = recipes.load("lstm", ["data.word_index=keras"], {"data.source": "file"})
+    assert kept["data"]["word_index"] == "keras"

@@ -60,6 +60,10 @@ def _format(path: Path, fmt: str | None) -> str:
 
 def _check_columns(path: Path, available: Sequence[str], wanted: dict[str, str], where: str = "") -> None:
     for role, name in wanted.items():
+        if name not in available and len(available) == 1 and ("\t" in available[0] or "," in available[0]):
+            other = "tsv" if "\t" in available[0] else "csv"
+            raise DataFormatError(f"{path}{where} reads as one column {available[0]!r}: its fields "
+                                  f"are not split by this format; pass {{opt:format={other}}}")
         if name not in available:
             raise DataFormatError(
                 f"{path}{where} has no column {name!r} (it has {list(available)}); pass {{opt:{role}=}} naming "
@@ -116,6 +120,9 @@ def read_labelled_file(
         text, label = row.get(text_column), row.get(label_column)
         if label is None or (isinstance(label, str) and not label.strip()):
             raise DataFormatError(f"{path}, line {line}: the label is missing; fill it in or remove the row")
+        if not isinstance(label, (str, int, float, bool)):
+            raise DataFormatError(f"{path}, line {line}: the label is a {type(label).__name__} "
+                                  f"({label!r}); give one label per row, a string or a number")
         if text is not None and not isinstance(text, str):
             raise DataFormatError(f"{path}, line {line}: the text is a {type(text).__name__}, not a string")
         if text is None or not text.strip():
@@ -132,8 +139,8 @@ def read_labelled_file(
         raise DataFormatError(f"{path} holds no labelled texts: add rows below the header")
     try:
         ids_array, names = encode_labels(labels, classes)
-    except ValueError as exc:
-        raise DataFormatError(f"{path}: {exc}") from None
+    except DataFormatError as exc:  # keep its {opt:…} marks for the caller to spell
+        raise DataFormatError(f"{path}: {exc.args[0]}") from None
     if len(names) < min_classes:
         raise DataFormatError(
             f"every label in {path} is {names[0]!r}, one class only; a classifier needs two or more: check "
@@ -155,5 +162,12 @@ def load_data(
     if test_path is None:
         train, test = train.split(validation_split=test_split, seed=seed)
         return TextDataset(train=train, test=test)
-    test = read_labelled_file(test_path, classes=train.class_names, **read_options)
+    try:
+        test = read_labelled_file(test_path, classes=train.class_names, **read_options)
+    except DataFormatError as exc:
+        if "are not among the classes" not in exc.args[0]:
+            raise
+        raise DataFormatError(f"{exc.args[0].split(': add them')[0]}, the classes of the training "
+                              f"file {train_path}; a test file may only hold labels the training "
+                              "file has") from None
     return TextDataset(train=train, test=test)

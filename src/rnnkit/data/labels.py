@@ -86,7 +86,7 @@ def encode_labels(
     else:
         names = tuple(label_key(c) for c in classes)
         if len(set(names)) != len(names):
-            raise ValueError(f"classes {list(names)} name a class twice")
+            raise DataFormatError(f"classes {list(names)} name a class twice")
     index = {name: i for i, name in enumerate(names)}
     unknown = sorted(set(keys) - index.keys())
     if unknown:

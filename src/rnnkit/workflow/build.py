@@ -45,8 +45,10 @@ def _sized(spec: dict, n_classes: int) -> dict:
     if spec.get("units") != "classes":
         return spec
     binary = n_classes == 2
-    return {"activation": "sigmoid" if binary else "softmax", **spec,
-            "units": 1 if binary else n_classes}
+    spec = {**spec, "units": 1 if binary else n_classes}
+    if spec.get("activation") in (None, "sigmoid", "softmax"):  # "linear" stays: from_logits
+        spec["activation"] = "sigmoid" if binary else "softmax"
+    return spec
 
 
 def _args(spec: dict) -> str:
@@ -91,6 +93,8 @@ def _check_output(model: Sequential, n_classes: int) -> None:
     units = model.output_shape[-1]
     wanted = 1 if n_classes == 2 else n_classes
     if units != wanted:
+        last = len(model.layers) - 1
         raise RecipeError(f"the model ends in {units} unit(s) but the data has {n_classes} "
-                          f"classes; make the last layer Dense({wanted}, activation="
-                          f"{'sigmoid' if wanted == 1 else 'softmax'})")
+                          f"classes; let the last layer size itself with --set "
+                          f"model.layers.{last}.units=classes (or make it Dense({wanted}, "
+                          f"activation={'sigmoid' if wanted == 1 else 'softmax'}))")

@@ -46,7 +46,12 @@ class Classes:
                 + (f" ({extra} not in the data)" if extra else "")
                 + "; give one name per label value, e.g. --set 'data.class_names={"
                 + ", ".join(f'{v}="…"' for v in values) + "}', or --set 'data.class_names={}'")
-        return cls(values, tuple(given[v] for v in values))
+        names = tuple(given[v] for v in values)
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise RecipeError(f"data.class_names gives {twice} to more than one label; give "
+                              f"each label its own name")
+        return cls(values, names)
 
     def to_dict(self) -> dict:
         return {"values": list(self.values), "names": list(self.names)}

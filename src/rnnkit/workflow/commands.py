@@ -174,8 +174,9 @@ def evaluate(args: argparse.Namespace) -> int:
     _say(f"{run.path} on {where} ({len(y):,} examples): accuracy "
          f"{metrics['test_accuracy']:.4f}, loss {metrics['test_loss']:.4f}, macro F1 "
          f"{metrics['macro_f1']:.4f}")
+    width = max(16, *(len(name) for name in metrics["per_class"]))
     for name, c in metrics["per_class"].items():
-        _say(f"  {name:>16}  precision {c['precision']:.3f}  recall {c['recall']:.3f}  "
+        _say(f"  {name:>{width}}  precision {c['precision']:.3f}  recall {c['recall']:.3f}  "
              f"F1 {c['f1']:.3f}  ({c['support']})")
     return 0
 
@@ -188,15 +189,17 @@ def _evaluation_texts(run: Run, args: argparse.Namespace):
     for dest in ("text_column", "label_column", "format", "encoding"):
         if getattr(args, dest) is not None:
             data[DATA_FLAGS[dest]] = getattr(args, dest)
-    if args.data is None:
+    if args.data is None and not (data["source"] == "file" and data["test_path"]):
         return load_texts(data).test, f"the run's test set ({test_source(data)})"
-    if args.data in SOURCES[:-1]:
-        return load_texts({**data, "source": args.data}).test, args.data
+    path = args.data or data["test_path"]   # a test file is read alone, not with its train file
+    if path in SOURCES[:-1]:
+        return load_texts({**data, "source": path}).test, path
     # All of the file is the test set; one class alone is fine here (a file of positives).
+    where = path if args.data else f"the run's test file {path}"
     return custom.read_labelled_file(
-        args.data, text_column=data["text_column"], label_column=data["label_column"],
+        path, text_column=data["text_column"], label_column=data["label_column"],
         format=data["format"] or None, encoding=data["file_encoding"], empty=data["empty"],
-        min_classes=1), args.data
+        min_classes=1), where
 
 
 # ---- compare, summary, recipes ---------------------------------------------------------------------

@@ -125,9 +125,10 @@ def load(name_or_path: str, overrides: list[str] | None = None,
     """The resolved config of a shipped recipe (by name), a TOML file, or a run's config.json,
     with ``--set`` ``overrides`` and then ``values`` (dotted key → value, from flags) applied.
 
-    A recipe's display names (``data.class_names``) and the material's figure (``reported``)
-    belong to the recipe's own dataset: when the overrides point it at other data, both are
-    dropped unless the overrides set them again.
+    A recipe's display names (``data.class_names``), the material's figure (``reported``) and
+    Keras's IMDB word ranks (``data.word_index = "keras"``) belong to the recipe's own dataset:
+    when the overrides point it at other data, the names and the figure are dropped and the
+    ranks are taken from the training texts, unless the overrides set them again.
     """
     config = merge(DEFAULTS, _read_recipe(name_or_path), where="recipe " + str(name_or_path))
     own = copy.deepcopy(config)
@@ -142,6 +143,8 @@ def load(name_or_path: str, overrides: list[str] | None = None,
             config["data"]["class_names"] = {}
         if not any(key.startswith("reported") for key in given):
             config["reported"] = copy.deepcopy(DEFAULTS["reported"])
+        if "data.word_index" not in given and config["data"]["word_index"] == "keras":
+            config["data"]["word_index"] = "train"
     return config
 
 

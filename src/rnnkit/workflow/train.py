@@ -113,12 +113,23 @@ def plan_run(config: dict, engine: str = "numpy", engine_options=None,
              data: PreparedData | None = None) -> Plan:
     """Check every value of ``config``, load and encode its data, build its model."""
     check_config(config)
+    config = with_absolute_paths(config)
     started = time.perf_counter()
     data = data or prepare(config["data"])
     seconds = time.perf_counter() - started
     model = build_model(config, input_shape(config["data"]), len(data.classes.values), engine,
                         **(engine_options or {}))
     return Plan(config, data, model, engine, seconds)
+
+
+def with_absolute_paths(config: dict) -> dict:
+    """``config`` with its data files' paths absolute, so that the run's config.json, and
+    ``evaluate`` on the run, work from any folder."""
+    data = dict(config["data"])
+    for key in ("path", "test_path"):
+        if data["source"] == "file" and data[key]:
+            data[key] = str(Path(data[key]).absolute())
+    return {**config, "data": data}
 
 
 def train_run(config: dict, run_dir: Path, *, engine: str = "numpy", engine_options=None,
@@ -189,17 +200,28 @@ def _fit(model, config, data, run_dir, extra, verbose) -> bool:
     """Fit; True when stopped by Ctrl-C (the checkpoint and history.csv are already on disk)."""
     train = config["train"]
     validation = (data.validation.x, data.validation.y) if data.validation else None
+    callbacks = _callbacks(config, run_dir)
     try:
         with DeferredInterrupt() as interrupt:
             model.fit(data.train.x, data.train.y, batch_size=train["batch_size"],
                       epochs=train["epochs"], validation_data=validation,
                       validation_split=0.0 if validation else config["data"]["validation_split"],
-                      callbacks=_callbacks(config, run_dir) + extra + [interrupt],
-                      verbose=verbose)
+                      callbacks=callbacks + extra + [interrupt], verbose=verbose)
     except KeyboardInterrupt:
         log.info("interrupted: keeping the best checkpoint and the finished epochs' history")
         return True
+    for stopper in (c for c in callbacks if isinstance(c, EarlyStopping) and c.stopped_epoch):
+        _say_and_log(f"early stopping: {train['monitor']} did not improve for "
+                     f"{train['patience']} epoch(s) after epoch {stopper.best_epoch + 1}, so "
+                     f"training stopped after epoch {stopper.stopped_epoch + 1} of "
+                     f"{train['epochs']} (train.patience, train.early_stopping)")
     return False
+
+
+def _say_and_log(text: str) -> None:
+    log.info(text)
+    if is_writer():
+        print(text, flush=True)
 
 
 def _summary_text(model) -> str:

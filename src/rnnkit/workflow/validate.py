@@ -65,9 +65,10 @@ def check_config(config: dict) -> None:
         if not _get(config, key) < 1:
             raise RecipeError(f"{spell(key)}: {_get(config, key)!r} is a share of the "
                               f"examples; use a number between 0 and 1, e.g. 0.2")
-    _check_named(config, "train.optimizer", optimizers.get)
+    _check_named(config, "train.optimizer", optimizers.get, "optimizer", optimizers.NAMES)
     if config["train"]["loss"]:
-        _check_named(config, "train.loss", losses.get)
+        _check_named(config, "train.loss", losses.get, "loss", losses.NAMES)
+    _check_layers(config["model"]["layers"])
     _check_data(config["data"])
 
 
@@ -85,11 +86,26 @@ def _check_number(config: dict, key: str, low: float, inclusive: bool) -> None:
         raise RecipeError(f"{spell(key)}: {value!r} is out of range; use a number {bound}")
 
 
-def _check_named(config: dict, key: str, get: Callable[[str], Any]) -> None:
+def _check_named(config: dict, key: str, get: Callable[[str], Any], what: str,
+                 names) -> None:
+    value = _get(config, key)
     try:
-        get(_get(config, key))
-    except ValueError as e:
-        raise RecipeError(f"{spell(key)}: {e}") from None
+        get(value)
+    except ValueError:
+        raise RecipeError(f"{spell(key)}: unknown {what} {value!r}; use one of "
+                          f"{', '.join(names)}") from None
+
+
+def _check_layers(layers: Any) -> None:
+    example = "[{ type = \"Embedding\", input_dim = 10000, output_dim = 32 }, …]"
+    if not isinstance(layers, list) or not all(isinstance(s, dict) for s in layers):
+        raise RecipeError(f"--set model.layers: {layers!r} is not a list of layer tables; write "
+                          f"it as model.layers = {example}, or set one argument with "
+                          f"--set model.layers.N.units=32")
+    for i, spec in enumerate(layers):
+        if "type" not in spec:
+            raise RecipeError(f"model.layers.{i} has no type; add type = \"GRU\" (or another "
+                              f"layer name) to it")
 
 
 def _check_data(data: dict) -> None:

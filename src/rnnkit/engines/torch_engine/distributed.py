@@ -9,14 +9,25 @@ are gathered, so the loop's metrics and logs are the global batch's. Backends: g
 NCCL on CUDA (device cuda:LOCAL_RANK).
 
 Launch with ``torchrun --nproc-per-node N script.py`` or ``launch([script, …], nproc=N)``.
+
+Exit: a group this module started is torn down before the interpreter finalizes (``atexit``).
+Gloo's worker threads drop their reference to a finished collective a moment *after* the caller's
+``wait()`` returns; when that reference is the last one to a tensor Python made, dropping it takes
+the GIL, and once the interpreter is finalizing CPython ends the thread (``pthread_exit``) inside a
+C++ destructor: ``terminate called without an active exception``, SIGABRT, after the script's
+work is done (pytorch/pytorch#190489). So the tensors handed to collectives stay referenced here
+until the backend has let go of them (``_IN_FLIGHT``), the exit hook waits for that and then calls
+``destroy_process_group()``.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -42,13 +53,15 @@ class Shard:
         if not dist.is_initialized():
             backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
             dist.init_process_group(backend=backend, init_method="env://")
+            _tear_down_at_exit(owned=True)
         return cls(dist.get_rank(), dist.get_world_size(), device)
 
-    def bounds(self, n: int) -> tuple[int, int]:
-        """[start, stop) of this rank's rows in a batch of n (sizes differ by at most 1)."""
+    def bounds(self, n: int, rank: int | None = None) -> tuple[int, int]:
+        """[start, stop) of this (or ``rank``'s) rows in a batch of n (sizes differ by ≤ 1)."""
+        rank = self.rank if rank is None else rank
         base, extra = divmod(n, self.world)
-        start = self.rank * base + min(self.rank, extra)
-        return start, start + base + (self.rank < extra)
+        start = rank * base + min(rank, extra)
+        return start, start + base + (rank < extra)
 
     def local(self, a: np.ndarray) -> np.ndarray:
         """This rank's rows; a rank with none runs row 0 with a zero gradient weight."""
@@ -61,16 +74,68 @@ class Shard:
         return (stop - start) * self.world / n_global
 
     def gather(self, a: np.ndarray) -> np.ndarray:
-        """The global batch's rows, in order, from every rank's own rows."""
-        start, stop = self.bounds(self.n_global)
-        parts = [None] * self.world
-        dist.all_gather_object(parts, a[:stop - start])
-        return np.concatenate(parts)
+        """The global batch's rows, in order, from every rank's own rows.
+
+        One all_gather of tensors padded to the largest share (shares differ by at most one
+        row); the tensors stay in ``_IN_FLIGHT`` until the backend has released them.
+        """
+        sizes = [stop - start for start, stop in (self.bounds(self.n_global, r)
+                                                  for r in range(self.world))]
+        mine = np.ascontiguousarray(a[:sizes[self.rank]])
+        padded = np.zeros((max(sizes),) + mine.shape[1:], dtype=mine.dtype)
+        padded[:len(mine)] = mine
+        send = torch.from_numpy(padded).to(self.device)
+        parts = [torch.empty_like(send) for _ in range(self.world)]
+        _hold(send, *parts)
+        dist.all_gather(parts, send)
+        return np.concatenate([p.cpu().numpy()[:size] for p, size in zip(parts, sizes)])
 
     def wrap(self, net):
         """DDP over ``net`` (on its device); rank 0's weights are broadcast to every rank."""
         ids = [self.device.index or 0] if self.device.type == "cuda" else None
         return torch.nn.parallel.DistributedDataParallel(net, device_ids=ids)
+
+
+#: tensors handed to collectives, kept until the backend has dropped its references to them
+_IN_FLIGHT: list = []
+_EXIT_HOOK = {"registered": False, "owned": False}
+
+
+def _released(t) -> bool:
+    """True once only Python holds ``t`` (the backend's work object let go of it)."""
+    use_count = getattr(t, "_use_count", None)
+    return use_count is None or use_count() <= 1
+
+
+def _hold(*tensors) -> None:
+    """Keep ``tensors`` (about to go to a collective); forget those the backend released."""
+    _tear_down_at_exit(owned=False)
+    _IN_FLIGHT[:] = [t for t in _IN_FLIGHT if not _released(t)]
+    _IN_FLIGHT.extend(tensors)
+
+
+def _drain(timeout: float = 10.0) -> bool:
+    """Wait until the backend has released every held tensor (True), or ``timeout`` passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        _IN_FLIGHT[:] = [t for t in _IN_FLIGHT if not _released(t)]
+        if not _IN_FLIGHT or time.monotonic() > deadline:
+            return not _IN_FLIGHT
+        time.sleep(0.001)
+
+
+def _tear_down() -> None:
+    """At exit, while the interpreter is whole: wait for the backend, then end the group."""
+    _drain()                    # False only if a collective never finished (a rank died)
+    if _EXIT_HOOK["owned"] and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def _tear_down_at_exit(owned: bool) -> None:
+    _EXIT_HOOK["owned"] = _EXIT_HOOK["owned"] or owned
+    if not _EXIT_HOOK["registered"]:
+        atexit.register(_tear_down)
+        _EXIT_HOOK["registered"] = True
 
 
 def local_device(device) -> str:
