@@ -11,7 +11,7 @@ backpropagation through the last 10 time steps, ``losses`` / ``val_losses`` per 
 It is not a second implementation: it is ``SimpleRNN(n_cells, bptt_truncate=10)`` →
 ``Dense(1, 'sigmoid')`` trained with ``SGD(learning_rate)`` on binary crossentropy by the shared
 training loop, so it inherits the engine's checked gradients. In particular the textbook's
-backward step ``err @ w1h`` is ``err @ w1hᵀ`` here, as the chain rule requires (DESIGN.md §2).
+backward step ``err @ w1h`` is ``err @ w1hᵀ`` here, as the chain rule requires (docs/bptt.md).
 Weights follow the textbook's names: ``w1x`` (kernel), ``w1h`` (recurrent kernel), ``b1``,
 ``w2``, ``b2``.
 """

@@ -17,7 +17,7 @@ def build_stack(stack, input_shape):
     return shapes, sum(layer.count_params() for layer in stack)
 
 
-# (model description, input shape, Keras's total from DESIGN.md §2 / the seed material)
+# (model description, input shape, Keras's total as the study material's summaries print it)
 MODELS = {
     "embedding_lstm": (lambda L: [L.Embedding(500, 16), L.LSTM(8), L.Dense(1, activation="sigmoid")],
                        (100,), 8809),

@@ -12,7 +12,7 @@ ISSUE_RECIPES = {"default", "lstm", "lstm-dropout", "lstm-2layer", "gru", "simpl
                  "reuters-gru", "bigru", "bilstm", "scratch-rnn", "onehot-simplernn",
                  "embedding-simplernn"}
 
-#: parameter counts the study material's summaries show (DESIGN.md §2)
+#: parameter counts the study material's summaries show
 PARAMS = {"lstm": 8809, "gru": 8000 + 624 + 9, "simplernn": 320000 + 2080 + 33,
           "bigru": 1_280_000 + 74_496 + 129}
 

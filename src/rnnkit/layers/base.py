@@ -101,9 +101,6 @@ class Layer:
     def count_params(self) -> int:
         return int(sum(w.size for w in self.params()))
 
-    def zero_grads(self) -> None:
-        self.grads = [np.zeros_like(w) for w in self.params()]
-
     # ---- shapes and calls ----------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
         self.input_shape = tuple(input_shape)

@@ -1,6 +1,6 @@
 """Recurrent cells: one time step's equations, forward and backward.
 
-Notation (DESIGN.md §2): x_t input, h state, W kernel (in, k·u), U recurrent_kernel (u, k·u),
+Notation (docs/bptt.md): x_t input, h state, W kernel (in, k·u), U recurrent_kernel (u, k·u),
 k gate blocks of u units each. The driver (recurrent.py) computes the input projection
 ``xw = x·W + b`` for every step at once; a cell only adds the recurrent part and the gate math:
 

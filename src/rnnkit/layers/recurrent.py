@@ -1,6 +1,6 @@
 """The recurrent driver: a cell run over time, forward and back (BPTT).
 
-The driver owns everything that is about *time* rather than about one step (DESIGN.md §1):
+The driver owns everything that is about *time* rather than about one step:
 per-sequence dropout masks, the input projection xw = x·W + b for all steps in one matrix
 product, the step loop (reversed for ``go_backwards``), Keras's masking (a masked step carries
 the states over and repeats the previous output), ``return_sequences`` / ``return_state``, and

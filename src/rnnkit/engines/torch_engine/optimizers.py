@@ -47,13 +47,6 @@ class KerasRule:
             for dst, t in zip(self.opt.slots[name], tensors):
                 dst[...] = t.detach().cpu().numpy()
 
-    def pull_state(self) -> None:
-        """Reload the slots from the rnnkit optimizer (after it was loaded from a file)."""
-        with torch.no_grad():
-            for name, tensors in self.slots.items():
-                for t, src in zip(tensors, self.opt.slots[name]):
-                    t.copy_(torch.from_numpy(src))
-
     # ---- one step ---------------------------------------------------------------------------------
     @torch.no_grad()
     def step(self, grads: list) -> None:

@@ -4,7 +4,7 @@ A torch module built from a layer registers one ``nn.Parameter`` per Keras weigh
 same shape, same order. On the CPU the parameter *shares memory* with the layer's NumPy array
 (``torch.from_numpy``): an optimizer step in torch is at once visible to the description (and to
 saving), and ``layer.set_weights`` is at once visible to torch. On another device the parameter
-is a copy, synchronised by the engine (``TorchNetwork.pull`` / ``push``).
+is a copy, synchronised by the engine (``TorchNetwork.load_from_layers`` / ``write_to_layers``).
 """
 
 from __future__ import annotations

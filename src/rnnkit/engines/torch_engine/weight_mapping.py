@@ -1,4 +1,4 @@
-"""Keras layout ↔ PyTorch layout: one mapping per layer kind, both ways (DESIGN.md §2).
+"""Keras layout ↔ PyTorch layout: one mapping per layer kind, both ways.
 
 Every function takes NumPy arrays or torch tensors. The torch engine keeps its trainable
 parameters in Keras's layout (so optimizers, clipping and saved files see Keras's weights) and
@@ -156,10 +156,3 @@ def gru_to_keras(tensors: Arrays, reset_after: bool) -> list[np.ndarray]:
     if reset_after and "bias_ih_l0" in tensors:
         out[2] = _stack([out[2], _copy(_blocks(tensors["bias_hh_l0"], order))])
     return out
-
-
-def frozen_names(kind: str, reset_after: bool = True) -> tuple[str, ...]:
-    """PyTorch parameters with no Keras counterpart, held at zero and never trained."""
-    if kind == "GRU" and reset_after:
-        return ()
-    return (FROZEN_ZERO,) if kind in ("SimpleRNN", "LSTM", "GRU") else ()
