@@ -90,11 +90,11 @@ import json, numpy as np, threadpoolctl
 from rnnkit import layers
 from rnnkit.kernels import dispatch
 seen = []
-real = dispatch.forward
+real = dispatch.GRULoop.forward
 def spy(*args):
     seen.append([i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"])
     return real(*args)
-dispatch.forward = spy
+dispatch.GRULoop.forward = spy
 layers.GRU(4)(np.ones((2, 5, 3), np.float32))
 print(json.dumps(seen))
 """
@@ -146,3 +146,16 @@ def test_embedding_backward_compiled_equals_reference(dtype):
     for g in grads:
         np.testing.assert_allclose(g, expected, rtol=1e-5 if dtype == "float32" else 1e-12,
                                    atol=1e-5 if dtype == "float32" else 1e-12)
+
+
+def test_a_cell_subclass_does_not_inherit_its_parents_compiled_loop():
+    """A subclass that changes the step must run its own math, not the parent's compiled loop."""
+    from rnnkit.layers import LSTMCell
+
+    class Peephole(LSTMCell):
+        pass
+
+    assert LSTMCell(3).compiled is not None and Peephole(3).compiled is None
+    layer = layers.RNN(Peephole(3))
+    layer(np.ones((2, 4, 2), np.float32))
+    assert layer._cache[-1][0] == "steps"

@@ -1,33 +1,23 @@
-"""Glue between the recurrent driver and the compiled loops: which cells, and their caches.
+"""A cell's compiled time loop: the ``CompiledLoop`` a cell class declares as ``compiled``.
+
+The recurrent driver asks the cell, never a table of cell types: ``cell.compiled`` is the
+compiled loop of exactly that cell class (a subclass that changes the math does not inherit
+it: see ``CompiledLoop.__set_name__``), or None.
 
 ``forward`` returns the states after every step, h_all (T+1, B, u) with h_all[0] = 0, the final
-states, and an opaque cache; ``backward`` returns dL/dxw (T, B, k·u) and sets the cell's
+states, and a cache object; ``backward`` returns dL/dxw (T, B, k·u) and sets the cell's
 recurrent gradients, exactly as the reference ``step_backward`` calls would have.
-Everything here is time-major.
+Everything here is time-major. This module imports without numba (and without the layers);
+only the compiled modules (gru, lstm, simple_rnn, imported by ``load``) need numba.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ..layers.cells import GRUCell, LSTMCell, SimpleRNNCell
-# This module imports without numba; only the compiled modules (gru, lstm, simple_rnn, imported
-# by ``load``, which the recurrent driver calls as ``dispatch.load``) need it.
-from . import load, recurrent_kernel_grad  # noqa: F401
-
-
-def supports(cell, recurrent_dropout_on: bool) -> bool:
-    """Kernels cover the default activations without recurrent dropout."""
-    return (type(cell) in (SimpleRNNCell, LSTMCell, GRUCell)
-            and not recurrent_dropout_on
-            and cell.activation.name == "tanh"
-            and (isinstance(cell, SimpleRNNCell) or cell.recurrent_activation.name == "sigmoid"))
-
-
-def _mask_args(mask, time, batch):
-    if mask is None:
-        return np.ones((time, batch), np.bool_), False
-    return np.ascontiguousarray(mask), True
+from . import load, recurrent_kernel_grad  # noqa: F401  (``dispatch.load`` for the driver)
 
 
 def gate_affine(blocks: str, units: int, dtype):
@@ -39,62 +29,148 @@ def gate_affine(blocks: str, units: int, dtype):
             np.ascontiguousarray(cols[:, 2]))
 
 
-def forward(cell, xw, mask):
-    """xw (T, B, k·u) time-major, mask (T, B) or None → (h_all, final states, cache)."""
-    from . import gru, lstm, simple_rnn
+@dataclass
+class LoopCache:
+    """What every compiled backward reads: the step mask and h_all (T+1, B, u)."""
 
-    xw = np.ascontiguousarray(xw)
-    m, use_mask = _mask_args(mask, xw.shape[0], xw.shape[1])
-    U = cell.recurrent_kernel
-    if isinstance(cell, LSTMCell):
-        h, c, gates, tanh_c = lstm.forward(xw, U, m, use_mask,
-                                           *gate_affine("ssts", cell.units, xw.dtype))
-        return h, (h[-1], c[-1]), (m, use_mask, h, c, gates, tanh_c)
-    if isinstance(cell, GRUCell) and cell.reset_after:
-        b_rec = cell.bias[1] if cell.use_bias else np.zeros(U.shape[1], U.dtype)
-        h, gates, rec_h = gru.forward_reset_after(xw, U, b_rec, m, use_mask)
-        return h, (h[-1],), (m, use_mask, h, gates, rec_h)
-    if isinstance(cell, GRUCell):
-        h, gates, rh = gru.forward_reset_before(xw, U, m, use_mask)
-        return h, (h[-1],), (m, use_mask, h, gates, rh)
-    h = simple_rnn.forward(xw, U, m, use_mask)
-    return h, (h[-1],), (m, use_mask, h)
+    mask: np.ndarray            # (T, B) bool; all True when the layer had no mask
+    use_mask: bool
+    h: np.ndarray
 
 
-def backward(cell, cache, d_seq, d_final, n_steps):
-    """dL/dxw (T, B, k·u) from dL/d(outputs) d_seq (T, B, u) or None and dL/d(final states)."""
-    from . import gru, lstm, simple_rnn
+@dataclass
+class LSTMCache(LoopCache):
+    c: np.ndarray               # cell states (T+1, B, u)
+    gates: np.ndarray           # i, f, c̃, o after their activations (T, B, 4u)
+    tanh_c: np.ndarray          # tanh(c_t) (T, B, u)
 
-    m, use_mask, h = cache[:3]
+
+@dataclass
+class GRUCache(LoopCache):
+    gates: np.ndarray           # z, r, h̃ after their activations (T, B, 3u)
+    recurrent: np.ndarray       # reset_after: U·h + b_rec (T, B, 3u); before: r ⊙ h (T, B, u)
+
+
+class CompiledLoop:
+    """The compiled forward and backward time loops of one cell class.
+
+    Assigned in a cell class body (``compiled = LSTMLoop()``), it records that class and
+    serves only cells of exactly that type: a subclass that overrides ``step`` would otherwise
+    inherit a loop computing its parent's math.
+    """
+
+    owner: type | None = None
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner = owner
+
+    def __get__(self, cell, owner=None):
+        return self if owner is self.owner else None
+
+    def supports(self, cell, recurrent_dropout_on: bool) -> bool:
+        """Compiled loops cover the default activation (tanh) without recurrent dropout."""
+        return not recurrent_dropout_on and cell.activation.name == "tanh"
+
+    def forward(self, cell, xw: np.ndarray, mask):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def backward(self, cell, cache, d_seq, d_final, n_steps):  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def _mask_args(mask, time, batch):
+    if mask is None:
+        return np.ones((time, batch), np.bool_), False
+    return np.ascontiguousarray(mask), True
+
+
+def _prepared(cache: LoopCache, d_seq, d_final):
+    """(d_seq or a placeholder, has_seq, d_final) as the compiled backward loops take them."""
+    dtype = cache.h.dtype
     has_seq = d_seq is not None
-    d_seq = np.ascontiguousarray(d_seq, h.dtype) if has_seq else np.zeros((1, 1, 1), h.dtype)
-    d_final = [np.ascontiguousarray(d, h.dtype) for d in d_final]
-    U = cell.recurrent_kernel
-    U_T = np.ascontiguousarray(U.T)
-    h_in = h[:-1]                                   # the state each step read
-    if isinstance(cell, LSTMCell):
-        _, _, _, c, gates, tanh_c = cache
-        dxw = lstm.backward(U_T, m, use_mask, c, gates, tanh_c, d_seq, has_seq,
-                            d_final[0], d_final[1], n_steps)
-        cell.d_recurrent = recurrent_kernel_grad(h_in, dxw)
+    d_seq = np.ascontiguousarray(d_seq, dtype) if has_seq else np.zeros((1, 1, 1), dtype)
+    return d_seq, has_seq, [np.ascontiguousarray(d, dtype) for d in d_final]
+
+
+class SimpleRNNLoop(CompiledLoop):
+    """h_t = tanh(xw_t + h_{t−1}·U)."""
+
+    def forward(self, cell, xw, mask):
+        from . import simple_rnn
+        xw = np.ascontiguousarray(xw)
+        m, use_mask = _mask_args(mask, xw.shape[0], xw.shape[1])
+        h = simple_rnn.forward(xw, cell.recurrent_kernel, m, use_mask)
+        return h, (h[-1],), LoopCache(m, use_mask, h)
+
+    def backward(self, cell, cache, d_seq, d_final, n_steps):
+        from . import simple_rnn
+        d_seq, has_seq, d_final = _prepared(cache, d_seq, d_final)
+        U_T = np.ascontiguousarray(cell.recurrent_kernel.T)
+        dxw = simple_rnn.backward(U_T, cache.mask, cache.use_mask, cache.h, d_seq, has_seq,
+                                  d_final[0], n_steps)
+        cell.d_recurrent = recurrent_kernel_grad(cache.h[:-1], dxw)
         return dxw
-    if isinstance(cell, GRUCell) and cell.reset_after:
-        _, _, _, gates, rec_h = cache
-        dxw, d_rec = gru.backward_reset_after(U_T, m, use_mask, h, gates, rec_h, d_seq, has_seq,
-                                              d_final[0], n_steps)
-        cell.d_recurrent = recurrent_kernel_grad(h_in, d_rec)
-        if cell.use_bias:
-            cell.d_recurrent_bias = d_rec.sum(axis=(0, 1))
+
+
+class _GatedLoop(CompiledLoop):
+    def supports(self, cell, recurrent_dropout_on):  # and σ gates, which the loops hard-code
+        return (super().supports(cell, recurrent_dropout_on)
+                and cell.recurrent_activation.name == "sigmoid")
+
+
+class LSTMLoop(_GatedLoop):
+    """i, f, c̃, o from xw_t + h_{t−1}·U; c_t = f ⊙ c_{t−1} + i ⊙ c̃; h_t = o ⊙ tanh(c_t)."""
+
+    def forward(self, cell, xw, mask):
+        from . import lstm
+        xw = np.ascontiguousarray(xw)
+        m, use_mask = _mask_args(mask, xw.shape[0], xw.shape[1])
+        h, c, gates, tanh_c = lstm.forward(xw, cell.recurrent_kernel, m, use_mask,
+                                           *gate_affine("ssts", cell.units, xw.dtype))
+        return h, (h[-1], c[-1]), LSTMCache(m, use_mask, h, c, gates, tanh_c)
+
+    def backward(self, cell, cache, d_seq, d_final, n_steps):
+        from . import lstm
+        d_seq, has_seq, d_final = _prepared(cache, d_seq, d_final)
+        U_T = np.ascontiguousarray(cell.recurrent_kernel.T)
+        dxw = lstm.backward(U_T, cache.mask, cache.use_mask, cache.c, cache.gates, cache.tanh_c,
+                            d_seq, has_seq, d_final[0], d_final[1], n_steps)
+        cell.d_recurrent = recurrent_kernel_grad(cache.h[:-1], dxw)
         return dxw
-    if isinstance(cell, GRUCell):
-        _, _, _, gates, rh = cache
+
+
+class GRULoop(_GatedLoop):
+    """z, r, h̃ with the reset gate after (Keras 3, cuDNN) or before the recurrent product."""
+
+    def forward(self, cell, xw, mask):
+        from . import gru
+        xw = np.ascontiguousarray(xw)
+        m, use_mask = _mask_args(mask, xw.shape[0], xw.shape[1])
+        U = cell.recurrent_kernel
+        if cell.reset_after:
+            b_rec = cell.bias[1] if cell.use_bias else np.zeros(U.shape[1], U.dtype)
+            h, gates, recurrent = gru.forward_reset_after(xw, U, b_rec, m, use_mask)
+        else:
+            h, gates, recurrent = gru.forward_reset_before(xw, U, m, use_mask)
+        return h, (h[-1],), GRUCache(m, use_mask, h, gates, recurrent)
+
+    def backward(self, cell, cache, d_seq, d_final, n_steps):
+        from . import gru
+        d_seq, has_seq, d_final = _prepared(cache, d_seq, d_final)
+        U, h_in = cell.recurrent_kernel, cache.h[:-1]
+        if cell.reset_after:
+            dxw, d_rec = gru.backward_reset_after(
+                np.ascontiguousarray(U.T), cache.mask, cache.use_mask, cache.h, cache.gates,
+                cache.recurrent, d_seq, has_seq, d_final[0], n_steps)
+            cell.d_recurrent = recurrent_kernel_grad(h_in, d_rec)
+            if cell.use_bias:
+                cell.d_recurrent_bias = d_rec.sum(axis=(0, 1))
+            return dxw
         u = cell.units
-        dxw = gru.backward_reset_before(U, m, use_mask, h, gates, d_seq, has_seq, d_final[0],
-                                        n_steps)
+        dxw = gru.backward_reset_before(U, cache.mask, cache.use_mask, cache.h, cache.gates,
+                                        d_seq, has_seq, d_final[0], n_steps)
+        # z and r read h_{t−1}; the candidate reads r ⊙ h_{t−1}
         cell.d_recurrent = np.concatenate(
             [recurrent_kernel_grad(h_in, dxw[..., :2 * u]),
-             recurrent_kernel_grad(rh, dxw[..., 2 * u:])], axis=1)
+             recurrent_kernel_grad(cache.recurrent, dxw[..., 2 * u:])], axis=1)
         return dxw
-    dxw = simple_rnn.backward(U_T, m, use_mask, h, d_seq, has_seq, d_final[0], n_steps)
-    cell.d_recurrent = recurrent_kernel_grad(h_in, dxw)
-    return dxw

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import activations
 from .. import initializers as inits
+from ..kernels.dispatch import GRULoop, LSTMLoop, SimpleRNNLoop
 from .base import check_positive_int
 
 
@@ -46,10 +47,12 @@ def recurrent_matmul_backward(h_in, U, masks, d_out):
 
 
 class RecurrentCell:
-    """Weights and one step's math; subclasses set ``n_gates`` and ``state_names``."""
+    """Weights and one step's math; subclasses set ``n_gates`` and ``state_names``, and may
+    declare ``compiled``, the same time loop compiled (kernels/dispatch.py)."""
 
     n_gates = 1
     state_names: tuple[str, ...] = ("h",)
+    compiled = None
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -111,6 +114,8 @@ class RecurrentCell:
 class SimpleRNNCell(RecurrentCell):
     """h' = f(x·W + h·U + b)."""
 
+    compiled = SimpleRNNLoop()
+
     def step(self, xw_t, states, masks=None):
         (h,) = states
         h_in, hU = recurrent_matmul(h, self.recurrent_kernel, masks)
@@ -131,6 +136,7 @@ class LSTMCell(RecurrentCell):
 
     n_gates = 4
     state_names = ("h", "c")
+    compiled = LSTMLoop()
 
     def __init__(self, units, unit_forget_bias: bool = True, **kwargs):
         super().__init__(units, **kwargs)
@@ -175,6 +181,7 @@ class GRUCell(RecurrentCell):
     """Keras's gate order z, r, h; ``reset_after`` selects where the reset gate applies."""
 
     n_gates = 3
+    compiled = GRULoop()
 
     def __init__(self, units, reset_after: bool = True, **kwargs):
         super().__init__(units, **kwargs)

@@ -134,13 +134,15 @@ class RNN(Layer):
 
     def _compiled_path_applies(self, rec_masks) -> bool:
         """Compiled loops cover the usual cases; truncated sequence outputs stay on the reference."""
-        return (kernels.enabled() and dispatch.supports(self.cell, rec_masks is not None)
+        loop = self.cell.compiled
+        return (loop is not None and kernels.enabled()
+                and loop.supports(self.cell, rec_masks is not None)
                 and (self.bptt_truncate is None or not self.return_sequences))
 
     def _run_compiled(self, xw, step_mask):
         """The same loop compiled (kernels/), time-major inside."""
         mask = None if step_mask is None else step_mask[:, :, 0].T
-        h_all, states, cache = dispatch.forward(self.cell, xw.transpose(1, 0, 2), mask)
+        h_all, states, cache = self.cell.compiled.forward(self.cell, xw.transpose(1, 0, 2), mask)
         return h_all[1:].transpose(1, 0, 2), states, ("compiled", cache)
 
     def _package(self, outputs, states, step_mask):
@@ -194,8 +196,8 @@ class RNN(Layer):
         if run[0] == "compiled":
             n_steps = min(self.bptt_truncate or time, time)
             d_seq_tm = None if d_seq is None else d_seq.transpose(1, 0, 2)
-            return dispatch.backward(self.cell, run[1], d_seq_tm, d_final,
-                                     n_steps).transpose(1, 0, 2)
+            return self.cell.compiled.backward(self.cell, run[1], d_seq_tm, d_final,
+                                               n_steps).transpose(1, 0, 2)
         dxw = np.zeros((batch, time, self.cell.kernel.shape[1]), self.dtype)
         if self.bptt_truncate is None:
             self._bptt_full(d_seq, d_final, dxw)
