@@ -96,14 +96,7 @@ def _train_options(train: argparse.ArgumentParser) -> None:
                       "and labels (data.path; sets data.source = 'file')")
     data.add_argument("--test-data", metavar="FILE", help="test on this file (data.test_path); "
                       "without it a stratified data.test_split of --data is held out")
-    data.add_argument("--text-column", metavar="NAME", help="the column holding the texts "
-                      "(data.text_column; the recipe's value is 'text')")
-    data.add_argument("--label-column", metavar="NAME", help="the column holding the labels "
-                      "(data.label_column; the recipe's value is 'label')")
-    data.add_argument("--format", choices=("csv", "tsv", "jsonl"), help="the files' format "
-                      "(data.format; default: from the file suffix)")
-    data.add_argument("--encoding", metavar="NAME", help="the files' text encoding, e.g. "
-                      "latin-1 (data.file_encoding; the recipe's value is utf-8)")
+    _file_options(data, "data.{key}; default: the recipe's, {default}")
     _add_set(train)
     where = train.add_argument_group("where the run goes")
     _add_runs_dir(where)
@@ -125,14 +118,7 @@ def _evaluate_options(evaluate: argparse.ArgumentParser) -> None:
     evaluate.add_argument("run", type=Path, help="a run directory")
     evaluate.add_argument("--data", help="movie_reviews, aclimdb, reuters21578, or a CSV/TSV/"
                           "JSONL file of texts and labels (default: the run's test set)")
-    evaluate.add_argument("--text-column", metavar="NAME", help="the texts' column (default: "
-                          "the run's)")
-    evaluate.add_argument("--label-column", metavar="NAME", help="the labels' column "
-                          "(default: the run's)")
-    evaluate.add_argument("--format", choices=("csv", "tsv", "jsonl"), help="the file's format "
-                          "(default: the run's, else from the suffix)")
-    evaluate.add_argument("--encoding", metavar="NAME", help="the file's text encoding "
-                          "(default: the run's)")
+    _file_options(evaluate, "default: the run's")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
 
@@ -158,6 +144,25 @@ def _compare_options(compare: argparse.ArgumentParser) -> None:
                          "of the recipe exists")
     _add_set(compare)
     _add_runs_dir(compare)
+
+
+#: flags reading a labelled file: flag, metavar or choices, what it is, its data.* key, default
+_FILE_FLAGS = (("--text-column", "NAME", "the column holding the texts", "text_column", "text"),
+               ("--label-column", "NAME", "the column holding the labels", "label_column",
+                "label"),
+               ("--format", ("csv", "tsv", "jsonl"), "the files' format", "format",
+                "from the file suffix"),
+               ("--encoding", "NAME", "the files' text encoding, e.g. latin-1", "file_encoding",
+                "utf-8"))
+
+
+def _file_options(parser, default_note: str) -> None:
+    """The flags that say how to read a labelled file; ``default_note`` says where their
+    defaults come from (``{key}`` and ``{default}`` are filled in)."""
+    for flag, kind, what, key, default in _FILE_FLAGS:
+        choice = {"choices": kind} if isinstance(kind, tuple) else {"metavar": kind}
+        parser.add_argument(flag, **choice, help=f"{what} "
+                            f"({default_note.format(key=key, default=default)})")
 
 
 def _add_set(parser) -> None:
