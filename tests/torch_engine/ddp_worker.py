@@ -1,20 +1,35 @@
 """One process of the DDP test: train a small masked model on global batches, report weights.
 
 Usage: python ddp_worker.py OUT_DIR  (under launch(nproc=N) or alone). Every rank prints one
-line ``RANK <r> WEIGHTS <sum of |w|>``; rank 0 also saves the weights to OUT_DIR/weights.npz.
+line ``RANK <r> WEIGHTS <sum of |w|> LOSS <last loss>``; rank 0 also saves the weights to
+OUT_DIR/weights_<world>.npz. At exit, after rnnkit's own exit hook, every rank prints
+``EXIT <r> initialized=<bool> held=<n>``: whether the process group is still up and how many
+collective tensors rnnkit still holds (both must be gone before the interpreter finalizes).
 Files written through rnnkit (checkpoint, CSV log) carry the rank in their name, so the test
 can tell that rank 0 alone wrote them.
 """
 
+import atexit
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
-import rnnkit
-from rnnkit import layers as L
-from rnnkit.engines.process_rank import is_writer, rank
+
+def report_teardown():
+    """Runs after rnnkit's exit hook (atexit is last-in, first-out): was the group torn down?"""
+    from rnnkit.engines.torch_engine import distributed
+
+    print(f"EXIT {rank()} initialized={distributed.dist.is_initialized()} "
+          f"held={len(distributed._IN_FLIGHT)}", flush=True)
+
+
+atexit.register(report_teardown)
+
+import rnnkit  # noqa: E402
+from rnnkit import layers as L  # noqa: E402
+from rnnkit.engines.process_rank import is_writer, rank  # noqa: E402
 
 out = Path(sys.argv[1])
 N, T, VOCAB, BATCH = 20, 7, 30, 7     # batches of 7, 7, 6: uneven splits over 2 ranks

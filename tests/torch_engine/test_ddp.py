@@ -1,4 +1,5 @@
-"""DDP on 2 CPU processes (gloo, loopback): the same weights as 1 process, files from rank 0 only."""
+"""DDP on 2 CPU processes (gloo, loopback): the same weights as 1 process, files from rank 0 only,
+and a clean exit: the process group is torn down before the interpreter finalizes."""
 
 import os
 import subprocess
@@ -10,6 +11,7 @@ import pytest
 
 pytest.importorskip("torch")
 
+from rnnkit.engines.torch_engine import distributed  # noqa: E402
 from rnnkit.engines.torch_engine.distributed import Shard, launch  # noqa: E402
 
 WORKER = str(Path(__file__).with_name("ddp_worker.py"))
@@ -26,13 +28,19 @@ def run_alone(out):
 def test_two_ranks_train_like_one_process_and_only_rank_0_writes(tmp_path, capfd):
     alone, ddp = tmp_path / "alone", tmp_path / "ddp"
     alone.mkdir(), ddp.mkdir()
-    run_alone(alone)
+    (alone_report,) = [line for line in run_alone(alone).splitlines() if line.startswith("RANK")]
     codes = launch([WORKER, str(ddp)], nproc=2, timeout=180)
-    out = capfd.readouterr().out
-    assert codes == [0, 0], out
+    captured = capfd.readouterr()
+    out = captured.out
+    assert codes == [0, 0], f"exit codes {codes}\n{out}\n{captured.err[-3000:]}"
     reports = sorted(line for line in out.splitlines() if line.startswith("RANK"))
     assert [r.split()[1] for r in reports] == ["0", "1"]
     assert reports[0].split()[2:] == reports[1].split()[2:]     # ranks hold the same weights
+    loss = float(reports[0].split()[5])                         # of the gathered global batches
+    assert loss == pytest.approx(float(alone_report.split()[5]), rel=1e-5, abs=1e-6)
+    # Each rank tore its group down and let go of every collective's tensors before finalizing.
+    exits = sorted(line for line in out.splitlines() if line.startswith("EXIT"))
+    assert exits == ["EXIT 0 initialized=False held=0", "EXIT 1 initialized=False held=0"], out
 
     one = np.load(alone / "weights_1.npz")
     two = np.load(ddp / "weights_2.npz")
@@ -52,3 +60,20 @@ def test_shards_cover_the_batch_once(n, world):
         rows += list(range(start, stop))
         assert stop - start in (n // world, n // world + 1)
     assert rows == list(range(n))
+
+
+def test_tensors_given_to_a_collective_are_held_until_the_backend_lets_go():
+    """The exit race (pytorch/pytorch#190489): if a gloo worker thread drops the last reference
+    to a tensor Python made, it must take the GIL; during interpreter finalization that ends the
+    thread inside a C++ destructor (SIGABRT). So rnnkit keeps such tensors until the backend
+    released them, and its exit hook waits for that."""
+    torch = pytest.importorskip("torch")
+    distributed._IN_FLIGHT.clear()
+    sent = torch.ones(3)
+    backend_ref = sent.view(3)          # stands for the work object's reference (use count 2)
+    distributed._hold(sent)
+    del sent
+    assert not distributed._drain(timeout=0.05)      # still referenced elsewhere: kept
+    assert len(distributed._IN_FLIGHT) == 1
+    del backend_ref
+    assert distributed._drain(timeout=1.0) and distributed._IN_FLIGHT == []
