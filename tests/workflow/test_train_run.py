@@ -38,12 +38,40 @@ def test_run_directory_holds_every_file(trained_run, capsys):
     assert "test accuracy" in (trained_run / "train.log").read_text()
 
 
-def test_the_saved_model_is_the_best_epoch(trained_run):
-    metrics = json.loads((trained_run / "metrics.json").read_text())
-    with open(trained_run / "history.csv") as f:
+class WeightsEveryEpoch(Callback):
+    """A copy of the model's weights at the end of every epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.weights: list[list[np.ndarray]] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append([np.array(w, copy=True) for w in self.model.get_weights()])
+
+
+def test_the_saved_model_is_the_best_epoch(tmp_path, tiny_recipe):
+    config = recipes.load(str(tiny_recipe), ["train.epochs=6"])
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    epochs = WeightsEveryEpoch()
+    train_run(config, run_dir, verbose=0, extra_callbacks=[epochs])
+    with open(run_dir / "history.csv") as f:
         val = [float(r["val_accuracy"]) for r in csv.DictReader(f)]
-    assert metrics["best_epoch"] == int(np.argmax(val)) + 1
-    assert metrics["best_val_accuracy"] == pytest.approx(max(val))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    best = metrics["best_epoch"]
+    # The recipe reaches its best validation accuracy before the last epoch (here 1.0 at epoch 2
+    # and never better later), and the weights went on changing: saving every epoch, or the
+    # last one, would leave a different model.keras.
+    assert len(val) == len(epochs.weights) == 6
+    assert val[best - 1] == max(val) > max(val[:best - 1], default=-1.0) and best < 6, val
+    assert metrics["best_val_accuracy"] == pytest.approx(val[best - 1])
+    last, kept = epochs.weights[-1], epochs.weights[best - 1]
+    assert any(not np.array_equal(a, b) for a, b in zip(kept, last))
+
+    saved = load_model(run_dir / "model.keras").get_weights()
+    assert len(saved) == len(kept)
+    for i, (a, b) in enumerate(zip(saved, kept)):
+        np.testing.assert_array_equal(a, b, err_msg=f"weight {i} of model.keras is not epoch {best}'s")
 
 
 def test_multiclass_run_reports_per_class_figures(tmp_path):
