@@ -8,20 +8,46 @@ import numpy as np
 import pytest
 
 from rnnkit.cli import main
+from rnnkit.engines.numpy_engine import NumpyEngine
+from rnnkit.saving import load_model
 from rnnkit.workflow.predict import predict_texts
 from rnnkit.workflow.runs import Run
 
 pytest.importorskip("torch")
 
+from rnnkit.engines.torch_engine.engine import TorchEngine  # noqa: E402
+
+TEXTS = ["a good great film", "a bad dull plot", "the story was fun and moving",
+         "it was boring and the actors were weak", "plain okay film"]
+
 
 def test_torch_engine_run_predicts_like_numpy(tmp_path, tiny_recipe):
-    assert main(["train", str(tiny_recipe), "--engine", "torch", "--device", "cpu",
-                 "--runs-dir", str(tmp_path / "runs"), "--quiet"]) == 0
-    (run_dir,) = (tmp_path / "runs").iterdir()
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    runs = {}
+    for engine, options in (("torch", ["--device", "cpu"]), ("numpy", [])):
+        assert main(["train", str(tiny_recipe), "--engine", engine, *options,
+                     "--run-dir", str(tmp_path / engine), "--quiet"]) == 0
+        runs[engine] = Run.open(tmp_path / engine)
+    metrics = runs["torch"].metrics()
     assert metrics["engine"] == "torch" and metrics["test_accuracy"] > 0.8
-    run = Run.open(run_dir)
-    probabilities = predict_texts(run, ["a good great film", "a bad dull plot"])
+    x = runs["torch"].encoder().encode(TEXTS)
+
+    # The torch run's model.keras, run by each engine: the same probabilities.
+    on_numpy = load_model(runs["torch"].path / "model.keras")
+    on_torch = load_model(runs["torch"].path / "model.keras", compile=False)
+    on_torch.compile(optimizer="adam", loss="binary_crossentropy", engine="torch", device="cpu")
+    assert isinstance(on_numpy.engine, NumpyEngine) and isinstance(on_torch.engine, TorchEngine)
+    by_torch = on_torch.predict(x, verbose=0)
+    np.testing.assert_allclose(by_torch, on_numpy.predict(x, verbose=0), rtol=0, atol=1e-6)
+
+    # The same recipe and seed trained by the NumPy engine: the same history and predictions.
+    history = {engine: np.loadtxt(run.path / "history.csv", delimiter=",", skiprows=1)[:, :-1]
+               for engine, run in runs.items()}               # seconds (last column) dropped
+    np.testing.assert_allclose(history["torch"], history["numpy"], rtol=1e-5, atol=1e-6)
+    assert (runs["numpy"].encoder().encode(TEXTS) == x).all()
+    probabilities = predict_texts(runs["torch"], TEXTS)
+    np.testing.assert_allclose(probabilities, predict_texts(runs["numpy"], TEXTS),
+                               rtol=0, atol=1e-5)
+    np.testing.assert_allclose(probabilities[:, 1], by_torch[:, 0], rtol=0, atol=1e-6)
     assert probabilities[0, 1] > 0.5 > probabilities[1, 1]
 
 
