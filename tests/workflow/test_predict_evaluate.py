@@ -31,6 +31,7 @@ def _by_hand(run_dir, texts):
     return load_model(run_dir / "model.keras").predict(x, verbose=0)[:, 0]
 
 
+@pytest.mark.oracle  # the expectation is encoded by Keras's tokenizer and padding
 def test_predict_equals_model_predict(trained_run, capsys):
     expected = _by_hand(trained_run, TEXTS)
     got = predict_texts(Run.open(trained_run), TEXTS)
@@ -120,6 +121,7 @@ def test_multiclass_predict_prints_top_classes(tmp_path, capsys):
     assert probabilities == sorted(probabilities, reverse=True)
 
 
+@pytest.mark.oracle  # the expectation is encoded by Keras's tokenizer and padding
 def test_evaluate_counts_what_the_model_says_on_a_file(trained_run, tmp_path, capsys):
     """The accuracy evaluate prints, against labels and predictions worked out by hand."""
     other = write_reviews(tmp_path / "other.csv", n=50, seed=7)
