@@ -318,6 +318,14 @@ def run_pytest(tree: Path, args: list[str], timeout: float, basetemp: Path) -> R
     return Run("error", seconds, first, f"pytest exit code {rc}: {_last_line(out)}", out)
 
 
+def stop_all() -> None:
+    """End every test run still in flight (each with the processes it started)."""
+    with _children_lock:
+        running = list(_children)
+    for proc in running:
+        stop_group(proc)
+
+
 def stop_group(proc: subprocess.Popen) -> None:
     """End a test run we started and every process it started (its own process group)."""
     for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 30)):
@@ -419,6 +427,7 @@ class Session:
         self.trees: queue.Queue[tuple[int, Path]] = queue.Queue()
         self.print_lock = threading.Lock()
         self.done = 0
+        self.stopping = False
 
     def say(self, text: str) -> None:
         with self.print_lock:
@@ -451,6 +460,8 @@ class Session:
         self.say(f"baseline: passed in {run.seconds:.0f} s")
 
     def one(self, result: Result, stage: str) -> Result:
+        if self.stopping:
+            return result
         job, tree = self.trees.get()
         try:
             mutant = result.mutant
@@ -463,6 +474,8 @@ class Session:
                     run = run_pytest(tree, [], self.args.full_timeout, basetemp)
                     result.full = run
             write_log(self.log_dir, f"{mutant.name}.{stage}", run)
+            if self.stopping:
+                return result
             with self.print_lock:
                 self.done += 1
             extra = f" — {run.first_failure}" if run.first_failure else (
@@ -475,7 +488,8 @@ class Session:
 
     def run_all(self) -> list[Result]:
         results = [Result(m, i) for i, m in enumerate(self.mutants)]
-        with concurrent.futures.ThreadPoolExecutor(self.args.jobs) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(self.args.jobs)
+        try:
             list(pool.map(lambda r: self.one(r, "subset"), results))
             if self.args.full:
                 survivors = [r for r in results if r.subset.status == "survived"]
@@ -483,6 +497,12 @@ class Session:
                     self.say(f"whole suite on the {len(survivors)} survivor(s) …")
                 self.done = 0
                 list(pool.map(lambda r: self.one(r, "full"), survivors))
+        except BaseException:        # Ctrl-C: start nothing more, end the runs in flight
+            self.stopping = True
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_all()
+            raise
+        pool.shutdown()
         return results
 
 
@@ -669,9 +689,7 @@ def main(argv=None) -> int:
         print(f"mutation.py: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        with _children_lock:
-            for proc in list(_children):
-                stop_group(proc)
+        stop_all()
         print("mutation.py: interrupted", file=sys.stderr)
         return 130
     finally:
