@@ -303,3 +303,24 @@ def test_stacked_masked_model(dtype, padding, training):
     for layer, grads in zip(layers, net.keras_grads()):
         for name, g, n in zip(layer.weight_names, grads, layer.grads):
             np.testing.assert_allclose(g, n, rtol=tol, atol=tol, err_msg=f"{layer.name}/{name}")
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+def test_a_go_backwards_sequence_passes_its_mask_on_unreversed(padding):
+    """After a go_backwards layer with return_sequences, the next layer sees the input's mask in
+    the original time order on both engines (Keras's rule; the sequence itself is reversed)."""
+    layers = [L.Embedding(30, F, mask_zero=True), L.SimpleRNN(U, go_backwards=True,
+                                                                return_sequences=True),
+              L.GRU(U), L.Dense(1, activation="sigmoid")]
+    ids = padded_ids(padding)
+    x, mask = ids, None
+    for i, layer in enumerate(layers):
+        layer.ensure_built((None,) + np.shape(x)[1:])
+        randomize(layer, seed=i)
+        x, mask = layer.forward(x, mask=mask), layer.compute_mask(x if i else ids, mask)
+    module = TorchNetwork(layers).blocks[1]
+    passed = module.compute_mask(None, torch.tensor(ids != 0))
+    np.testing.assert_array_equal(passed.numpy(), ids != 0)
+    y = TorchNetwork(layers).eval()(torch.tensor(ids)).detach().numpy()
+    np.testing.assert_allclose(y, x, rtol=1e-5, atol=1e-6,
+                               err_msg="the GRU after a go_backwards layer read another mask")

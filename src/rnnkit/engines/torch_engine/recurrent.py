@@ -155,10 +155,10 @@ class TorchRecurrent(KerasParameters, nn.Module):
         return self._run_scripted(w, x, m, rec_masks)
 
     def compute_mask(self, x, mask):
-        """The mask the next layer sees: in processing order with ``return_sequences``."""
-        if mask is None or not self.layer.return_sequences:
-            return None
-        return mask.flip(1) if self.layer.go_backwards else mask
+        """The mask the next layer sees: the input's, unchanged, with ``return_sequences`` —
+        in the original time order even after ``go_backwards`` (as Keras and the NumPy engine
+        pass it on, though the sequence itself comes out reversed)."""
+        return mask if self.layer.return_sequences else None
 
     def _package(self, outputs, states, m):
         """Keras's return value, as ``RNN._package`` of the NumPy engine."""
