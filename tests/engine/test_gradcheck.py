@@ -185,3 +185,20 @@ def test_a_weight_without_its_gradient_is_an_error():
                       built(f64(LSTMWithoutBiasGradient, U)), float_input())
     assert message.endswith("has 3 weights (kernel, recurrent_kernel, bias) but its backward "
                             "left 2 gradients"), message
+
+
+@pytest.mark.parametrize("kind", RECURRENT)
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("mask", ["post", "mixed"])
+def test_zero_output_for_mask(kind, return_sequences, go_backwards, mask):
+    # A row whose last step is padding gets a zero output (forward), so that output's
+    # gradient must not reach the carried state (backward): post-padded rows exercise it.
+    layer = built(RECURRENT[kind](zero_output_for_mask=True, return_sequences=return_sequences,
+                                  go_backwards=go_backwards))
+    x, m = float_input(), masks()[mask]
+    if not return_sequences:  # the forward half: a row whose last step read is padding gives 0
+        last = m[:, 0] if go_backwards else m[:, -1]
+        y = layer.forward(x, training=False, mask=m)
+        assert np.all(y[~last] == 0.0) and np.all(y[last] != 0.0)
+    assert_close(check_gradients(layer, x, mask=m))

@@ -13,6 +13,9 @@ PROBS = softmax(rng.normal(size=(6, 4)))
 LOGITS = rng.normal(size=(6, 4))
 INT_LABELS = rng.integers(0, 4, 6)
 ONE_HOT = np.eye(4)[INT_LABELS]
+# Soft targets whose rows do not sum to 1 (check_targets accepts any value in [0, 1]); Keras's
+# −Σ y·log p does not normalise them, so its gradient through softmax is p·Σy − y, not p − y.
+UNNORMALISED = np.random.default_rng(1).random((6, 4))
 
 
 @pytest.mark.parametrize("loss, y_true, y_pred", [
@@ -37,6 +40,7 @@ def test_gradient_matches_numerical(loss, y_true, y_pred):
     (losses.BinaryCrossentropy(label_smoothing=0.3), rng.random((6, 4)), sigmoid),
     (losses.CategoricalCrossentropy(), ONE_HOT, softmax),
     (losses.CategoricalCrossentropy(label_smoothing=0.2), ONE_HOT, softmax),
+    (losses.CategoricalCrossentropy(), UNNORMALISED, softmax),
     (losses.SparseCategoricalCrossentropy(), INT_LABELS, softmax),
 ])
 def test_fused_gradient_is_the_chain_rule_through_the_activation(loss, y_true, activation):
@@ -46,6 +50,18 @@ def test_fused_gradient_is_the_chain_rule_through_the_activation(loss, y_true, a
     analytic = loss.logits_gradient(y_true, activation(z))
     numeric = numerical_gradient(lambda: loss.value(y_true, activation(z)), z, eps=1e-6)
     assert relative_error(analytic, numeric) < 1e-6
+
+
+def test_categorical_fused_gradient_by_hand_for_rows_not_summing_to_one():
+    """dL/dz of mean_b(−Σ_k y·log softmax(z)) is (p·Σy − y) / B, by hand."""
+    y = np.array([[0.5, 0.25, 0.0], [1.0, 1.0, 0.5]])
+    z = np.array([[0.0, 0.0, 0.0], [0.0, np.log(2.0), np.log(3.0)]])
+    p = softmax(z)                                   # rows (1/3, 1/3, 1/3) and (1/6, 2/6, 3/6)
+    expected = np.array([[0.75 / 3 - 0.5, 0.75 / 3 - 0.25, 0.75 / 3],
+                         [2.5 / 6 - 1.0, 5.0 / 6 - 1.0, 7.5 / 6 - 0.5]]) / 2
+    loss = losses.CategoricalCrossentropy()
+    yy, pp = loss.standardize(y, p)
+    np.testing.assert_allclose(loss.logits_gradient(yy, pp), expected, rtol=1e-12, atol=1e-15)
 
 
 def test_fused_gradient_stays_exact_where_probabilities_saturate():
@@ -147,3 +163,20 @@ def test_categorical_label_smoothing_by_hand():
     y, z = with_logits.standardize([[0.0, 1.0, 0.0, 0.0]], np.zeros((1, 4)))
     np.testing.assert_allclose(with_logits.gradient(y, z), [[0.2, -0.6, 0.2, 0.2]], atol=1e-12,
                                err_msg="dL/dz = softmax(0) − smoothed y = 0.25 − y_s")
+
+
+@pytest.mark.oracle
+def test_categorical_fused_gradient_equals_keras_for_rows_not_summing_to_one(keras):
+    """Keras's loss on softmax(z) with unnormalised soft targets: value, and dL/dz by autograd."""
+    import torch
+
+    y_true = UNNORMALISED.astype(np.float32)
+    assert np.ptp(y_true.sum(axis=-1)) > 0.5
+    z = torch.tensor(LOGITS.astype(np.float32), requires_grad=True)
+    value = keras.losses.CategoricalCrossentropy()(torch.tensor(y_true), torch.softmax(z, dim=-1))
+    value.backward()
+    ours = losses.CategoricalCrossentropy()
+    y, p = ours.standardize(y_true, softmax(LOGITS.astype(np.float32)))
+    assert ours.value(y, p) == pytest.approx(float(value.detach()), rel=1e-5)
+    np.testing.assert_allclose(ours.logits_gradient(y, p), z.grad.numpy(), rtol=1e-4, atol=1e-7,
+                               err_msg="the fused gradient must be p·Σy − y, as Keras's is")

@@ -128,3 +128,46 @@ def test_summary_equals_keras(keras, token_batch, units_and_kind):
     lines = _summary_lines(ours)
     assert lines == _summary_lines(theirs)  # now with "Optimizer params"
     assert any("Optimizer params" in line for line in lines)
+
+
+def _two_of_a_kind_model(lib):
+    """Two LSTMs and two Denses: Keras numbers the second of a kind ``lstm_1``, ``dense_1``."""
+    L = lib.layers
+    model = lib.Sequential([lib.Input((9,)), L.Embedding(60, 8), L.LSTM(6, return_sequences=True),
+                            L.LSTM(5), L.Dense(4, activation="relu"),
+                            L.Dense(4, activation="softmax")])
+    model.compile(optimizer=lib.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def _h5_datasets(path) -> dict[str, tuple]:
+    import h5py
+
+    found = {}
+    with h5py.File(path, "r") as h5:
+        h5.visititems(lambda name, obj: found.__setitem__(name, obj.shape)
+                      if isinstance(obj, h5py.Dataset) else None)
+    return found
+
+
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # fresh, unbuilt Adam
+def test_two_layers_of_a_kind_are_numbered_as_keras_does(keras, data, tmp_path):
+    x, y = data
+    ours, theirs = _two_of_a_kind_model(rnnkit), _two_of_a_kind_model(keras)
+    ours.train_on_batch(x, y)
+    theirs.train_on_batch(x, y)
+    ours.save_weights(tmp_path / "ours.weights.h5")
+    theirs.save_weights(tmp_path / "theirs.weights.h5")
+    mine, keras_paths = _h5_datasets(tmp_path / "ours.weights.h5"), _h5_datasets(
+        tmp_path / "theirs.weights.h5")
+    assert "layers/lstm_1/cell/vars/0" in keras_paths and "layers/dense_1/vars/0" in keras_paths
+    assert mine == keras_paths
+    # and each reads the other's file: same predictions
+    fresh = _two_of_a_kind_model(keras)
+    fresh.load_weights(tmp_path / "ours.weights.h5")
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), ours.predict(x, verbose=0), atol=1e-5)
+    ours.load_weights(tmp_path / "theirs.weights.h5")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), atol=1e-5)
+    ours.save(tmp_path / "ours.keras")
+    loaded = keras.models.load_model(tmp_path / "ours.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), ours.predict(x, verbose=0), atol=1e-5)

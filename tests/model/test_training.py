@@ -254,3 +254,33 @@ def test_an_optimizer_step_refuses_a_gradient_list_of_the_wrong_length():
     params = [np.zeros((2, 3), np.float32), np.zeros(3, np.float32)]
     with pytest.raises(ValueError, match="shorter|longer"):
         optimizers.SGD(0.1).apply([np.ones((2, 3), np.float32)], params)
+
+
+class _EpochKeys(rnnkit.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.validated = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if "val_loss" in (logs or {}):
+            self.validated.append(epoch)
+
+
+# Keras's Trainer._should_eval: the 1-based epoch (epoch index + 1) is a multiple of the frequency.
+@pytest.mark.parametrize("freq, initial_epoch, epochs, validated", [
+    (1, 0, 3, [0, 1, 2]),
+    (2, 0, 5, [1, 3]),          # after epochs 2 and 4 (1-based), never after the first
+    (3, 0, 7, [2, 5]),
+    (2, 1, 5, [1, 3]),          # initial_epoch keeps Keras's epoch numbering
+])
+def test_validation_freq_validates_at_the_epochs_keras_does(data, freq, initial_epoch, epochs,
+                                                            validated):
+    x, y = data
+    model = _model()
+    seen = _EpochKeys()
+    history = model.fit(x[:40], y[:40], epochs=epochs, batch_size=16, verbose=0,
+                        validation_data=(x[40:], y[40:]), validation_freq=freq,
+                        initial_epoch=initial_epoch, callbacks=[seen])
+    assert seen.validated == validated
+    assert len(history.history["loss"]) == epochs - initial_epoch
+    assert len(history.history["val_loss"]) == len(validated)
