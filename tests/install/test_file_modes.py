@@ -5,7 +5,6 @@ writes go through."""
 from __future__ import annotations
 
 import json
-import stat
 
 from ._blocking import run_python
 

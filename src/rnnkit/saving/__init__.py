@@ -15,8 +15,9 @@ import h5py
 
 from ..engines.process_rank import is_writer
 from . import h5_layout, keras_format
-from .files import (CONFIG_NAME, METADATA_NAME, Archive, ModelFileError, atomic_path,
-                    check_exists, h5_bytes, open_h5, refuse_overwrite, write_archive)
+from ..atomic import atomic_path, refuse_overwrite
+from .files import (CONFIG_NAME, METADATA_NAME, Archive, ModelFileError, check_exists, h5_bytes,
+                    open_h5, write_archive)
 from .h5_layout import WeightsMismatchError
 from .keras_format import UnsupportedModelError
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 import h5py
 
-from ..atomic import atomic_path, refuse_overwrite
+from ..atomic import atomic_path
 
 CONFIG_NAME = "config.json"
 METADATA_NAME = "metadata.json"

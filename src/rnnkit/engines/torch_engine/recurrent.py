@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
-
 from ...layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 from . import weight_mapping as wm
 from .cells import make_step
