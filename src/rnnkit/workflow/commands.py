@@ -184,7 +184,7 @@ def evaluate(args: argparse.Namespace) -> int:
 def _evaluation_texts(run: Run, args: argparse.Namespace):
     """The texts to evaluate on, read with the run's columns and options unless flags say."""
     from ..datasets import custom
-    from .data import SOURCES, load_texts, test_source
+    from .data import SOURCES, load_texts, read_options, test_source
     data = dict(run.config["data"])
     for dest in ("text_column", "label_column", "format", "encoding"):
         if getattr(args, dest) is not None:
@@ -196,10 +196,7 @@ def _evaluation_texts(run: Run, args: argparse.Namespace):
         return load_texts({**data, "source": path}).test, path
     # All of the file is the test set; one class alone is fine here (a file of positives).
     where = path if args.data else f"the run's test file {path}"
-    return custom.read_labelled_file(
-        path, text_column=data["text_column"], label_column=data["label_column"],
-        format=data["format"] or None, encoding=data["file_encoding"], empty=data["empty"],
-        min_classes=1), where
+    return custom.read_labelled_file(path, **read_options(data), min_classes=1), where
 
 
 # ---- compare, summary, recipes ---------------------------------------------------------------------

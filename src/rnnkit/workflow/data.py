@@ -59,10 +59,15 @@ def load_texts(data: dict) -> TextDataset:
     if source == "file":
         return datasets.custom.load_data(
             data["path"], data["test_path"] or None, test_split=data["test_split"],
-            seed=data["split_seed"], classes=data["classes"] or None,
-            text_column=data["text_column"], label_column=data["label_column"],
-            format=data["format"] or None, encoding=data["file_encoding"], empty=data["empty"])
+            seed=data["split_seed"], classes=data["classes"] or None, **read_options(data))
     raise ValueError(f"unknown data.source {source!r}; use one of {', '.join(SOURCES)}")
+
+
+def read_options(data: dict) -> dict:
+    """How a ``[data]`` section reads a labelled file (``custom.read_labelled_file``'s keywords)."""
+    return {"text_column": data["text_column"], "label_column": data["label_column"],
+            "format": data["format"] or None, "encoding": data["file_encoding"],
+            "empty": data["empty"]}
 
 
 def test_source(data: dict) -> str:
