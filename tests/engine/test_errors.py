@@ -42,7 +42,7 @@ CASES = {
     "unknown merge mode": (lambda: layers.Bidirectional(layers.LSTM(4), merge_mode="max"),
                            ValueError, r"unknown merge_mode 'max'"),
     "Bidirectional of Dense": (lambda: layers.Bidirectional(layers.Dense(3)),
-                               TypeError, r"wraps a SimpleRNN, LSTM or GRU"),
+                               TypeError, r"wraps a recurrent layer"),
     "mask shape": (lambda: layers.LSTM(4)(np.zeros((2, 3, 5)), mask=np.ones((2, 4))),
                    ValueError, r"mask of shape \(batch, time\) = \(2, 3\), got \(2, 4\)"),
     "unknown keyword": (lambda: layers.LSTM(4, unit=3), TypeError, r"unexpected keyword.*unit"),

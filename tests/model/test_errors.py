@@ -213,11 +213,13 @@ def test_layers_rnnkit_lacks_are_named(saved):
         config["config"]["layers"][2]["class_name"] = "Conv1D"
         config["config"]["layers"].append({"class_name": "Bidirectional", "config": {
             "layer": {"class_name": "ConvLSTM1D", "config": {}}}})
-        config["config"]["layers"].append({"class_name": "RNN", "config": {"cell": {}}})
+        config["config"]["layers"].append({"class_name": "RNN", "config": {
+            "cell": {"class_name": "PeepholeLSTMCell", "config": {}}}})
     _rewrite_config(saved, swap)
     with pytest.raises(ValueError) as e:
         rnnkit.models.load_model(saved)
-    assert "uses layers rnnkit does not have: Conv1D, ConvLSTM1D, RNN" in _one_line(e)
+    assert ("uses layers rnnkit does not have: Conv1D, ConvLSTM1D, PeepholeLSTMCell"
+            in _one_line(e))
 
 
 def test_unsupported_options_are_named(saved):

@@ -100,6 +100,35 @@ def test_rnnkit_only_options_survive_keras_and_return(keras, tmp_path):
     assert rnnkit.models.load_model(tmp_path / "m.keras").layers[1].bptt_truncate == 10
 
 
+def _cell_model(lib):
+    """Keras's generic RNN(cell), alone and inside Bidirectional, with a dropout rate that Keras
+    keeps on the cell and rnnkit on the RNN."""
+    L = lib.layers
+    if lib is rnnkit:
+        lstm = L.RNN(L.LSTMCell(6), return_sequences=True, dropout=0.2)
+    else:
+        lstm = L.RNN(L.LSTMCell(6, dropout=0.2), return_sequences=True)
+    return lib.Sequential([lib.Input((9,)), L.Embedding(60, 8, mask_zero=True), lstm,
+                           L.Bidirectional(L.RNN(L.GRUCell(4, reset_after=False))),
+                           L.Dense(1, activation="sigmoid")])
+
+
+@pytest.mark.parametrize("writer", ["rnnkit", "keras"])
+def test_rnn_of_a_cell_crosses_both_ways(keras, data, tmp_path, writer):
+    x, _ = data
+    source = _cell_model(rnnkit if writer == "rnnkit" else keras)
+    source.save(tmp_path / "cells.keras")
+    reader = keras.models.load_model if writer == "rnnkit" else rnnkit.models.load_model
+    loaded = reader(tmp_path / "cells.keras")
+    assert type(loaded.layers[1]).__name__ == "RNN"
+    assert type(loaded.layers[1].cell).__name__ == "LSTMCell"
+    assert type(loaded.layers[2].forward_layer.cell).__name__ == "GRUCell"
+    rate = loaded.layers[1].cell.dropout if writer == "rnnkit" else loaded.layers[1].dropout
+    assert rate == pytest.approx(0.2)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), source.predict(x, verbose=0),
+                               atol=1e-5)
+
+
 def _summary_lines(model) -> list[str]:
     lines = []
     model.summary(print_fn=lambda text, **_: lines.extend(text.splitlines()))

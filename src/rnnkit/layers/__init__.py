@@ -2,10 +2,10 @@
 
 from .base import Layer, clear_session
 from .bidirectional import Bidirectional
-from .cells import GRUCell, LSTMCell, SimpleRNNCell
+from .cells import FusedKernel, GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell
 from .core import Dense, Dropout, Embedding, Input, InputLayer
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
 
 __all__ = ["Layer", "clear_session", "Input", "InputLayer", "Dense", "Embedding", "Dropout",
-           "RNN", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell",
-           "Bidirectional"]
+           "RNN", "SimpleRNN", "LSTM", "GRU", "RecurrentCell", "FusedKernel", "SimpleRNNCell",
+           "LSTMCell", "GRUCell", "Bidirectional"]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Layer
-from .recurrent import GRU, LSTM, RNN, SimpleRNN
+from .recurrent import RNN
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
-_RECURRENT = {cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU)}
 
 
 def _copy_layer(layer: RNN, **changes) -> RNN:
@@ -27,7 +26,8 @@ class Bidirectional(Layer):
     def __init__(self, layer: RNN, merge_mode="concat", backward_layer: RNN | None = None,
                  **kwargs):
         if not isinstance(layer, RNN):
-            raise TypeError(f"Bidirectional wraps a SimpleRNN, LSTM or GRU layer, got {layer!r}")
+            raise TypeError(f"Bidirectional wraps a recurrent layer (SimpleRNN, LSTM, GRU or "
+                            f"RNN(cell)), got {layer!r}")
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"unknown merge_mode {merge_mode!r}; expected one of "
                              f"'concat', 'sum', 'mul', 'ave' or None")
@@ -143,8 +143,18 @@ class Bidirectional(Layer):
         return cls(layer, backward_layer=_deserialize(backward) if backward else None, **config)
 
 
+def _recurrent_classes(base=RNN) -> dict[str, type]:
+    """RNN and every subclass of it defined so far, by class name."""
+    found = {base.__name__: base}
+    for sub in base.__subclasses__():
+        found |= _recurrent_classes(sub)
+    return found
+
+
 def _deserialize(spec: dict) -> RNN:
     name = spec.get("class_name")
-    if name not in _RECURRENT:
-        raise ValueError(f"Bidirectional can wrap {', '.join(_RECURRENT)}, got {name!r}")
-    return _RECURRENT[name].from_config(spec["config"])
+    classes = _recurrent_classes()
+    if name not in classes:
+        raise ValueError(f"Bidirectional wraps a recurrent layer ({', '.join(classes)}), "
+                         f"got {name!r}")
+    return classes[name].from_config(spec["config"])

@@ -17,6 +17,8 @@ every gate block g sees its own masked copy h̃_g = h ⊙ m_g (one mask per gate
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from .. import activations
@@ -46,9 +48,40 @@ def recurrent_matmul_backward(h_in, U, masks, d_out):
     return dU, dh
 
 
+#: every RecurrentCell subclass by class name (filled by ``RecurrentCell.__init_subclass__``)
+_CELLS: dict[str, type] = {}
+
+
+@dataclass(frozen=True)
+class FusedKernel:
+    """One of PyTorch's fused recurrent modules (cuDNN on a GPU) that computes a cell exactly.
+
+    ``module`` names the ``torch.nn`` class ('RNN', 'LSTM', 'GRU'); ``gate_order`` says which of
+    Keras's gate blocks sits in each of PyTorch's (GRU: Keras z, r, h → PyTorch r, z, n is
+    (1, 0, 2)); ``options`` are extra constructor arguments (``nonlinearity`` for nn.RNN).
+    The torch engine maps the cell's [kernel, recurrent_kernel, bias] with ``gate_order``.
+    """
+
+    module: str
+    gate_order: tuple[int, ...]
+    options: dict = field(default_factory=dict)
+
+
 class RecurrentCell:
     """Weights and one step's math; subclasses set ``n_gates`` and ``state_names``, and may
-    declare ``compiled``, the same time loop compiled (kernels/dispatch.py)."""
+    declare ``compiled``, the same time loop compiled (kernels/dispatch.py).
+
+    The protocol a cell follows (docs/architecture.md, "Adding a cell"):
+
+    * NumPy engine — ``step`` and ``step_backward`` (required), ``build`` / ``initial_bias`` /
+      ``input_bias_of`` / ``weight_grads`` when its weights differ from [kernel,
+      recurrent_kernel, bias], ``get_config`` for its own options;
+    * torch engine — ``torch_step`` (required there): the same step in torch ops on Keras-layout
+      weights, and optionally ``fused_kernel`` / ``fused_blockers`` for PyTorch's fused module.
+
+    Every subclass is registered by class name (``cell_class``), so ``RNN.from_config`` and
+    ``load_model`` find cells defined outside rnnkit once their class is defined.
+    """
 
     n_gates = 1
     state_names: tuple[str, ...] = ("h",)
@@ -87,7 +120,7 @@ class RecurrentCell:
     @property
     def input_bias(self):
         """The part of the bias added with x·W (all of it, except for GRU reset_after)."""
-        return self.bias if self.use_bias else None
+        return self.input_bias_of({n: getattr(self, n) for n in self.weight_names})
 
     # ---- time loop hooks -----------------------------------------------------------------------
     def zero_states(self, batch: int, dtype) -> tuple[np.ndarray, ...]:
@@ -102,6 +135,45 @@ class RecurrentCell:
         """Gradients in weight order, from the input part (driver) and the recurrent part (steps)."""
         return [dW, self.d_recurrent] + ([dxw_sum] if self.use_bias else [])
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _CELLS[cls.__name__] = cls
+
+    def missing_methods(self, names=("step", "step_backward")) -> list[str]:
+        """The protocol methods in ``names`` this cell's class does not define."""
+        return [n for n in names if getattr(type(self), n, None) is getattr(RecurrentCell, n, None)]
+
+    def step(self, xw_t, states, masks=None):
+        """(new states, cache for ``step_backward``) from xw_t = x_t·W + b and the states."""
+        raise NotImplementedError
+
+    def step_backward(self, d_states, cache):
+        """(dL/dxw_t, dL/d(previous states)) from dL/d(new states); adds into dL/dU."""
+        raise NotImplementedError
+
+    # ---- the torch engine (engines/torch_engine/recurrent.py) ------------------------------------
+    def input_bias_of(self, weights: dict):
+        """The bias added with x·W, from weights by name (NumPy arrays or torch tensors)."""
+        return weights["bias"] if self.use_bias else None
+
+    def torch_step(self, ops, weights: dict, xw_t, states, masks=None):
+        """``step`` in torch ops (autograd differentiates it): new states from xw_t, the states
+        and ``weights`` (name → tensor, Keras layout); ``ops`` holds the torch helpers
+        (``ops.act(activation)``, ``ops.recurrent_matmul(h, U, masks)``)."""
+        raise NotImplementedError
+
+    def fused_kernel(self) -> FusedKernel | None:
+        """PyTorch's fused module computing this cell exactly, or None if there is none."""
+        return None
+
+    def fused_blockers(self) -> list[str]:
+        """This cell's options that its fused module cannot express (then a step loop runs)."""
+        return []
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
     def get_config(self) -> dict:
         return {"units": self.units, "activation": self.activation.name,
                 "recurrent_activation": self.recurrent_activation.name,
@@ -109,6 +181,24 @@ class RecurrentCell:
                 "kernel_initializer": inits.serialize(self.kernel_initializer),
                 "recurrent_initializer": inits.serialize(self.recurrent_initializer),
                 "bias_initializer": inits.serialize(self.bias_initializer)}
+
+
+def cell_class(name: str) -> type:
+    """The cell class registered under ``name`` (every RecurrentCell subclass is)."""
+    if name not in _CELLS:
+        raise ValueError(f"unknown recurrent cell {name!r}; known: {', '.join(sorted(_CELLS))}. "
+                         f"A cell defined in your code must be imported (defined) before loading")
+    return _CELLS[name]
+
+
+def _gate_blockers(cell) -> list[str]:
+    """Why nn.LSTM / nn.GRU cannot run ``cell``: they fix tanh and sigmoid."""
+    out = []
+    if cell.activation.name != "tanh":
+        out.append(f"activation={cell.activation.name!r}")
+    if cell.recurrent_activation.name != "sigmoid":
+        out.append(f"recurrent_activation={cell.recurrent_activation.name!r}")
+    return out
 
 
 class SimpleRNNCell(RecurrentCell):
@@ -129,6 +219,18 @@ class SimpleRNNCell(RecurrentCell):
         dU, dh = recurrent_matmul_backward(h_in, self.recurrent_kernel, masks, da)
         self.d_recurrent += dU
         return da, (dh,)
+
+    def torch_step(self, ops, weights, xw_t, states, masks=None):
+        (h,) = states
+        return (ops.act(self.activation)(xw_t + ops.recurrent_matmul(h, weights["recurrent_kernel"],
+                                                                      masks)),)
+
+    def fused_kernel(self):
+        return FusedKernel("RNN", (0,), {"nonlinearity": self.activation.name})
+
+    def fused_blockers(self):
+        name = self.activation.name
+        return [] if name in ("tanh", "relu") else [f"activation={name!r}"]
 
 
 class LSTMCell(RecurrentCell):
@@ -173,6 +275,20 @@ class LSTMCell(RecurrentCell):
         self.d_recurrent += dU
         return dz, (dh, dc * f)                                        # dc_prev = dc⊙f
 
+    def torch_step(self, ops, weights, xw_t, states, masks=None):
+        h, c = states
+        sig, act = ops.act(self.recurrent_activation), ops.act(self.activation)
+        z = xw_t + ops.recurrent_matmul(h, weights["recurrent_kernel"], masks)
+        i, f, g, o = z.chunk(4, dim=-1)
+        c_new = sig(f) * c + sig(i) * act(g)
+        return sig(o) * act(c_new), c_new
+
+    def fused_kernel(self):
+        return FusedKernel("LSTM", (0, 1, 2, 3))
+
+    def fused_blockers(self):
+        return _gate_blockers(self)
+
     def get_config(self):
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
@@ -193,11 +309,10 @@ class GRUCell(RecurrentCell):
         # Row 0 is added with x·W, row 1 with h·U (so r can scale h·U_h + b_rec,h).
         return self.bias_initializer((2, 3 * self.units), dtype, rng)
 
-    @property
-    def input_bias(self):
+    def input_bias_of(self, weights):
         if not self.use_bias:
             return None
-        return self.bias[0] if self.reset_after else self.bias
+        return weights["bias"][0] if self.reset_after else weights["bias"]
 
     def step(self, xw_t, states, masks=None):
         if self.reset_after:
@@ -275,6 +390,32 @@ class GRUCell(RecurrentCell):
         if not (self.use_bias and self.reset_after):
             return super().weight_grads(dW, dxw_sum)
         return [dW, self.d_recurrent, np.stack([dxw_sum, self.d_recurrent_bias])]
+
+    # ---- the torch engine -------------------------------------------------------------------------
+    def torch_step(self, ops, weights, xw_t, states, masks=None):
+        h, U, u = states[0], weights["recurrent_kernel"], self.units
+        sig, act = ops.act(self.recurrent_activation), ops.act(self.activation)
+        x_z, x_r, x_h = xw_t.chunk(3, dim=-1)
+        if self.reset_after:
+            rec = ops.recurrent_matmul(h, U, masks)
+            if self.use_bias:
+                rec = rec + weights["bias"][1]
+            rec_z, rec_r, rec_h = rec.chunk(3, dim=-1)
+            z, r = sig(x_z + rec_z), sig(x_r + rec_r)
+            h_hat = act(x_h + r * rec_h)                               # ĥ = g(xw_h + r⊙(hU_h + b))
+        else:
+            rec_z, rec_r = ops.recurrent_matmul(h, U[:, :2 * u],
+                                                None if masks is None else masks[:2]).chunk(2, -1)
+            z, r = sig(x_z + rec_z), sig(x_r + rec_r)
+            h_h = h if masks is None else h * masks[2]
+            h_hat = act(x_h + (r * h_h) @ U[:, 2 * u:])                # ĥ = g(xw_h + (r⊙h)U_h)
+        return (z * h + (1.0 - z) * h_hat,)
+
+    def fused_kernel(self):
+        return FusedKernel("GRU", (1, 0, 2))
+
+    def fused_blockers(self):
+        return _gate_blockers(self) + ([] if self.reset_after else ["reset_after=False"])
 
     def get_config(self):
         return {**super().get_config(), "reset_after": self.reset_after}

@@ -16,7 +16,7 @@ from .. import kernels
 from ..blas import single_blas_thread
 from ..kernels import dispatch
 from .base import Layer, check_fraction, check_positive_int
-from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell
+from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell, cell_class
 
 # Keras options about how a backend runs the loop: any value means the same here.
 _IGNORED_OPTIONS = ("unroll", "implementation", "use_cudnn")
@@ -41,6 +41,18 @@ def _ids_hint(shape) -> str:
     return ""
 
 
+def _check_cell(cell, owner: str) -> RecurrentCell:
+    """``cell`` if it follows the cell protocol, else a one-line error naming what it lacks."""
+    if not isinstance(cell, RecurrentCell):
+        raise TypeError(f"{owner} expects a cell derived from rnnkit.layers.RecurrentCell "
+                        f"(weights, states, step and step_backward), got {cell!r}")
+    missing = cell.missing_methods()
+    if missing:
+        raise TypeError(f"{owner}: cell {type(cell).__name__} lacks {', '.join(missing)} "
+                        f"(docs/architecture.md, 'Adding a cell')")
+    return cell
+
+
 class RNN(Layer):
     """Runs ``self.cell`` over the time axis of x (batch, time, features)."""
 
@@ -51,7 +63,7 @@ class RNN(Layer):
                  zero_output_for_mask=False, bptt_truncate: int | None = None, **kwargs):
         _pop_keras_only_options(kwargs, type(self).__name__)
         super().__init__(**kwargs)
-        self.cell = cell
+        self.cell = _check_cell(cell, type(self).__name__)
         self.units = cell.units
         self.dropout = check_fraction("dropout", dropout)
         self.recurrent_dropout = check_fraction("recurrent_dropout", recurrent_dropout)
@@ -258,7 +270,11 @@ class RNN(Layer):
 
     # ---- config ------------------------------------------------------------------------------------
     def get_config(self):
-        config = {**super().get_config(), **self.cell.get_config(),
+        """Keras's layout: ``RNN`` nests its cell as {"class_name", "config"}; SimpleRNN, LSTM
+        and GRU (``_flat_cell``) write the cell's options among their own."""
+        cell = self.cell.get_config()
+        nested = {"cell": {"class_name": type(self.cell).__name__, "config": cell}}
+        config = {**super().get_config(), **(cell if self._flat_cell else nested),
                   "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                   "return_sequences": self.return_sequences, "return_state": self.return_state,
                   "go_backwards": self.go_backwards, "seed": self.seed}
@@ -268,9 +284,21 @@ class RNN(Layer):
             config["bptt_truncate"] = self.bptt_truncate
         return config
 
+    _flat_cell = False
+
+    @classmethod
+    def from_config(cls, config):
+        if cls._flat_cell:                 # SimpleRNN, LSTM, GRU build their own cell
+            return cls(**config)
+        config = dict(config)
+        spec = config.pop("cell")
+        return cls(cell_class(spec["class_name"]).from_config(spec["config"]), **config)
+
 
 class SimpleRNN(RNN):
     """Fully connected RNN: h' = activation(x·W + h·U + b). Weights [kernel, recurrent_kernel, bias]."""
+
+    _flat_cell = True
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -290,6 +318,8 @@ class SimpleRNN(RNN):
 class LSTM(RNN):
     """Long short-term memory (gates i, f, c, o). Weights [kernel (in,4u), recurrent (u,4u), bias (4u,)]."""
 
+    _flat_cell = True
+
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", unit_forget_bias=True, **kwargs):
@@ -302,6 +332,8 @@ class LSTM(RNN):
 
 class GRU(RNN):
     """Gated recurrent unit (gates z, r, h). Bias (2, 3u) with ``reset_after`` (default), else (3u,)."""
+
+    _flat_cell = True
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",

@@ -17,6 +17,7 @@ import inspect
 from .. import config as _config
 from .. import initializers as inits
 from .. import layers as layers_module
+from ..layers import cells
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
@@ -42,7 +43,13 @@ KERAS_LAYER_KEYS: dict[str, tuple[str, ...]] = {
     "GRU": _RNN_COMMON + ("recurrent_activation",) + _RNN_WEIGHTS + _RNN_PENALTIES
     + ("reset_after", "seed"),
     "Bidirectional": ("name", "trainable", "dtype", "merge_mode", "layer", "backward_layer"),
+    "RNN": ("name", "trainable", "dtype", "return_sequences", "return_state", "go_backwards",
+            "stateful", "unroll", "zero_output_for_mask", "cell"),
 }
+# Keras keeps these on an RNN's cell, rnnkit on the RNN driver (the cell is one step's math).
+_CELL_HELD = ("dropout", "recurrent_dropout", "seed")
+# The cells Keras itself has (their entries name the module keras.layers).
+_KERAS_CELLS = ("SimpleRNNCell", "LSTMCell", "GRUCell")
 
 # Keras options rnnkit does not implement, at the values that mean "not used".
 KERAS_ONLY_NEUTRAL = {
@@ -56,7 +63,7 @@ KERAS_ONLY_NEUTRAL = {
 }
 # Keras options that do not change the math, whatever their value.
 _MATH_NEUTRAL = {"unroll", "dtype"}
-_NESTED_LAYER_KEYS = ("layer", "backward_layer")
+_NESTED_LAYER_KEYS = ("layer", "backward_layer", "cell")
 
 
 class UnsupportedModelError(ValueError):
@@ -65,7 +72,7 @@ class UnsupportedModelError(ValueError):
 
 # ---- classes ----------------------------------------------------------------------------------
 # Base classes rnnkit has but cannot rebuild from a Keras config (Keras's RNN wraps any cell).
-_NOT_LOADABLE = {"Layer", "RNN"}
+_NOT_LOADABLE = {"Layer"}
 
 
 def _loadable(class_name) -> type | None:
@@ -74,6 +81,24 @@ def _loadable(class_name) -> type | None:
                                            and issubclass(cls, layers_module.Layer)):
         return None
     return cls
+
+
+def _is_cell(class_name) -> bool:
+    try:
+        cells.cell_class(str(class_name))
+    except ValueError:
+        return False
+    return True
+
+
+def _nested_class(key: str, class_name: str) -> type:
+    """The class of a nested entry: a cell under ``cell``, else a layer."""
+    if key != "cell":
+        return layer_class(class_name)
+    try:
+        return cells.cell_class(class_name)
+    except ValueError as e:
+        raise UnsupportedModelError(str(e)) from None
 
 
 def layer_class(class_name: str) -> type:
@@ -98,7 +123,7 @@ def layer_class_names(entries) -> list[str]:
 def missing_layer_classes(entries) -> list[str]:
     missing = []
     for name in layer_class_names(entries):
-        if _loadable(name) is None and name not in missing:
+        if _loadable(name) is None and not _is_cell(name) and name not in missing:
             missing.append(name)
     return missing
 
@@ -177,14 +202,45 @@ def layer_to_keras(layer, input_shape=None) -> tuple[dict, dict]:
     return entry, extras
 
 
+def _cell_options_to_cell(config: dict) -> dict:
+    """Keras's placement: an RNN's dropout rates and seed inside its cell's config."""
+    if not isinstance(config.get("cell"), dict):
+        return config
+    config = dict(config)
+    held = {k: config.pop(k) for k in _CELL_HELD if k in config}
+    config["cell"] = {**config["cell"], "config": {**config["cell"]["config"], **held}}
+    return config
+
+
+def _cell_options_from_cell(config: dict) -> dict:
+    """rnnkit's placement: the cell's dropout rates and seed on the RNN; the cell's own Keras
+    layer keys (name, trainable, dtype) dropped, since a cell here is not a layer."""
+    if not isinstance(config.get("cell"), dict):
+        return config
+    config, inner = dict(config), dict(config["cell"].get("config", {}))
+    config.update({k: inner.pop(k) for k in _CELL_HELD if k in inner})
+    for key in ("name", "trainable", "dtype"):
+        inner.pop(key, None)
+    config["cell"] = {**config["cell"], "config": inner}
+    return config
+
+
+def _entry(key: str, class_name: str, config: dict) -> dict:
+    """A nested Keras entry; a cell rnnkit defines but Keras lacks names its own module."""
+    module, registered = "keras.layers", None
+    if key == "cell" and class_name not in _KERAS_CELLS:
+        module, registered = cells.cell_class(class_name).__module__, class_name
+    return {"module": module, "class_name": class_name, "config": config,
+            "registered_name": registered}
+
+
 def _config_to_keras(class_name: str, config: dict) -> tuple[dict, dict]:
     keras_keys = KERAS_LAYER_KEYS.get(class_name)
     out, extras = {}, {}
-    for key, value in config.items():
+    for key, value in _cell_options_to_cell(config).items():
         if key in _NESTED_LAYER_KEYS and isinstance(value, dict) and "class_name" in value:
             inner, inner_extras = _config_to_keras(value["class_name"], value["config"])
-            out[key] = {"module": "keras.layers", "class_name": value["class_name"],
-                        "config": inner, "registered_name": None}
+            out[key] = _entry(key, value["class_name"], inner)
             if inner_extras:
                 extras[key] = inner_extras
         elif keras_keys is not None and key not in keras_keys:
@@ -209,9 +265,9 @@ def layer_from_keras(entry: dict, extras: dict | None = None):
 def _config_from_keras(cls, config: dict, extras: dict) -> dict:
     owner = f"layer {config.get('name', '?')!r} ({cls.__name__})"
     nested, plain = {}, {}
-    for key, value in config.items():
+    for key, value in _cell_options_from_cell(config).items():
         if key in _NESTED_LAYER_KEYS and isinstance(value, dict) and "class_name" in value:
-            inner_cls = layer_class(value["class_name"])
+            inner_cls = _nested_class(key, value["class_name"])
             nested[key] = {"class_name": value["class_name"],
                            "config": _config_from_keras(inner_cls, value.get("config", {}),
                                                         extras.get(key, {}))}

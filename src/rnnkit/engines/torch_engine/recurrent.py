@@ -1,28 +1,30 @@
-"""SimpleRNN / LSTM / GRU on torch: cuDNN's fused kernels where they fit, a step loop otherwise.
+"""A recurrent layer on torch: the cell's fused PyTorch module where it fits, its step otherwise.
 
-Parameters live in an ``nn.RNN/LSTM/GRU`` in PyTorch's layout (weight_mapping.py), so one set of
-weights serves both execution paths:
+Everything cell-specific comes from the cell (layers/cells.py): ``fused_kernel()`` names the
+``nn.RNN/LSTM/GRU`` that computes it and the Keras→PyTorch gate order, ``fused_blockers()`` says
+which of its options that module cannot express, and ``torch_step`` is its step in torch ops.
+This module holds only what is about running a cell over time:
 
-* **fused** — ``nn.RNN/LSTM/GRU`` itself (cuDNN on a GPU). Keras's masking is reproduced for
-  masks whose valid steps are one contiguous run per row (pre-, post- or both-padded): each row
-  is rotated so its run starts at step 0, packed with its length, run, and rotated back; steps
-  before the run output zeros (the state is still the zero initial state) and steps after it
-  repeat the last output, exactly as a masked Keras step carries the state over.
-* **scripted** — a Python loop over ``cells.py`` steps, for everything cuDNN cannot express:
-  ``recurrent_dropout`` (training), GRU ``reset_after=False``, activations other than
-  tanh/sigmoid (SimpleRNN: tanh or relu), ``bptt_truncate`` (training) and masks with holes.
+* **fused** — the cell's ``nn`` module (cuDNN on a GPU), fed the Keras-layout parameters mapped
+  to PyTorch's layout each call. Keras's masking is reproduced for masks whose valid steps are
+  one contiguous run per row (pre-, post- or both-padded): each row is rotated so its run starts
+  at step 0, packed with its length, run, and rotated back; steps before the run output zeros
+  (the state is still the zero initial state) and steps after it repeat the last output, exactly
+  as a masked Keras step carries the state over.
+* **scripted** — a Python loop over the cell's ``torch_step`` on the Keras-layout parameters,
+  for everything the fused module cannot express: a cell without one, options it lacks,
+  ``recurrent_dropout`` (training), ``bptt_truncate`` (training) and masks with holes.
 
 Dropout follows Keras: one input mask (batch, features) per call, one recurrent mask per gate
-block (k, batch, units), both drawn in the NumPy engine's order from the mask source.
+block (k, batch, units) in Keras's gate order, both drawn in the NumPy engine's order.
 """
 
 from __future__ import annotations
 
 import warnings
 
-from ...layers.cells import GRUCell, LSTMCell, SimpleRNNCell
 from . import weight_mapping as wm
-from .cells import make_step
+from .cells import OPS
 from .parameters import KerasParameters
 from .torch_import import import_torch
 
@@ -35,29 +37,11 @@ class CudnnOffNotice(UserWarning):
     """A layer runs the scripted step loop instead of cuDNN's fused kernel (slower, same math)."""
 
 
-_KINDS = {SimpleRNNCell: "SimpleRNN", LSTMCell: "LSTM", GRUCell: "GRU"}
-_MODULES = {"SimpleRNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
-_TO_TORCH = {"SimpleRNN": wm.simple_rnn_to_torch, "LSTM": wm.lstm_to_torch, "GRU": wm.gru_to_torch}
-
-
-def kind_of(layer) -> str:
-    """'SimpleRNN', 'LSTM' or 'GRU' for a description layer (by its cell)."""
-    return _KINDS[type(layer.cell)]
-
-
 def fused_blockers(layer) -> tuple[list[str], list[str]]:
-    """Why cuDNN cannot run ``layer``: (reasons always, reasons only in training)."""
-    kind, cell = kind_of(layer), layer.cell
-    always = []
-    if kind == "SimpleRNN" and cell.activation.name not in ("tanh", "relu"):
-        always.append(f"activation={cell.activation.name!r}")
-    if kind != "SimpleRNN":
-        if cell.activation.name != "tanh":
-            always.append(f"activation={cell.activation.name!r}")
-        if cell.recurrent_activation.name != "sigmoid":
-            always.append(f"recurrent_activation={cell.recurrent_activation.name!r}")
-    if kind == "GRU" and not cell.reset_after:
-        always.append("reset_after=False")
+    """Why the fused module cannot run ``layer``: (reasons always, reasons only in training)."""
+    cell = layer.cell
+    always = list(cell.fused_blockers()) if cell.fused_kernel() is not None else \
+        [f"{type(cell).__name__} has no fused PyTorch module"]
     training = []
     if layer.recurrent_dropout > 0:
         training.append(f"recurrent_dropout={layer.recurrent_dropout}")
@@ -71,41 +55,54 @@ def _notice(layer, reasons: list[str], when: str) -> None:
                   f"off{when}: {', '.join(reasons)}", CudnnOffNotice, stacklevel=3)
 
 
+def _check_torch_step(layer) -> None:
+    cell = layer.cell
+    if cell.missing_methods(("torch_step",)):
+        raise TypeError(f"layer {layer.name!r}: cell {type(cell).__name__} has no torch_step, so "
+                        f"the torch engine cannot run it; define torch_step(self, ops, weights, "
+                        f"xw_t, states, masks=None) beside its step (docs/architecture.md)")
+
+
 class TorchRecurrent(KerasParameters, nn.Module):
-    """A description RNN layer (SimpleRNN/LSTM/GRU) executed with torch; same call contract.
+    """A description RNN layer executed with torch; same call contract.
 
     ``forward(x (batch, time, features), mask (batch, time) bool | None)`` returns what the
     description layer's ``forward`` returns: (batch, units) or (batch, time, units) in processing
     order, followed by the final states when ``return_state``.
 
-    Parameters: ``kernel``, ``recurrent_kernel``, ``bias`` in Keras's layout. Each call maps them
-    to PyTorch's layout with this kind's one mapping function (torch ops, so gradients arrive in
-    Keras's layout) and packs them into one contiguous buffer, the layout cuDNN wants.
+    Parameters: the cell's weights in Keras's layout and order. The fused path maps them to
+    PyTorch's layout each call (torch ops, so gradients arrive in Keras's layout) in one
+    contiguous buffer, the layout cuDNN wants; the scripted path uses them as they are.
     """
 
     def __init__(self, layer, masks, share: bool = True):
         super().__init__()
         self.layer, self.masks = layer, masks
-        self.kind = kind_of(layer)
         cell = layer.cell
         self.adopt(layer, share)
-        extra = {"nonlinearity": "relu" if cell.activation.name == "relu" else "tanh"} \
-            if self.kind == "SimpleRNN" else {}
+        self.always_scripted, self.training_scripted = fused_blockers(layer)
+        fused = cell.fused_kernel()
         # The fused kernel's calling convention only: its own (meta) parameters are never used,
         # and it is kept out of the module tree so that it is neither moved nor counted.
-        self._fused = [_MODULES[self.kind](cell.kernel.shape[0], cell.units, bias=cell.use_bias,
-                                           batch_first=True, device="meta", **extra)]
-        self.step = make_step(self.kind, cell)
-        self.always_scripted, self.training_scripted = fused_blockers(layer)
+        self._fused = None if self.always_scripted else [getattr(nn, fused.module)(
+            cell.kernel.shape[0], cell.units, bias=cell.use_bias, batch_first=True,
+            device="meta", **fused.options)]
+        self.gate_order = None if fused is None else fused.gate_order
+        if self.always_scripted or self.training_scripted:
+            _check_torch_step(layer)
         if self.always_scripted:
             _notice(layer, self.always_scripted, "")
         elif self.training_scripted:
             _notice(layer, self.training_scripted, " in training")
         self._hole_noticed = False
 
+    def named_weights(self) -> dict:
+        """The Keras-layout parameters by the cell's weight names."""
+        return dict(zip(self.layer.cell.weight_names, self.keras_parameters()))
+
     def torch_weights(self) -> dict:
         """{weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0} as views of one flat buffer."""
-        mapped = _TO_TORCH[self.kind](self.keras_parameters())
+        mapped = wm.recurrent_to_torch(self.keras_parameters(), self.gate_order)
         names = [n for n in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
                  if n in mapped]
         flat = torch.cat([mapped[n].reshape(-1) for n in names])
@@ -127,8 +124,6 @@ class TorchRecurrent(KerasParameters, nn.Module):
         if self.training and layer.recurrent_dropout > 0:
             rec_masks = self.masks.draw(layer, (self.layer.cell.n_gates, batch, layer.units),
                                         layer.recurrent_dropout, batch_axis=1)
-            if self.kind == "GRU":                          # Keras z,r,h → PyTorch r,z,n
-                rec_masks = rec_masks[list(wm.GRU_TORCH_FROM_KERAS)]
         if in_mask is not None:
             x = x * in_mask[:, None, :]
         m = None if mask is None else mask.to(device=x.device, dtype=torch.bool)
@@ -147,7 +142,7 @@ class TorchRecurrent(KerasParameters, nn.Module):
             if not self._hole_noticed:
                 _notice(self.layer, ["a mask with gaps inside a sequence"], " for this batch")
                 self._hole_noticed = True
-        w = _TO_TORCH[self.kind](self.keras_parameters())
+        w = self.named_weights()
         if self.training and self.layer.bptt_truncate is not None and torch.is_grad_enabled():
             return self._run_truncated(w, x, m, rec_masks, self.layer.bptt_truncate)
         return self._run_scripted(w, x, m, rec_masks)
@@ -208,16 +203,18 @@ class TorchRecurrent(KerasParameters, nn.Module):
 
     # ---- scripted path -------------------------------------------------------------------------------
     def _project(self, w, x):
-        """xw = x·W + b_ih for every step in one product (batch, time, k·u), PyTorch gate order."""
-        xw = x @ w["weight_ih_l0"].T
-        return xw if "bias_ih_l0" not in w else xw + w["bias_ih_l0"]
+        """xw = x·W + b for every step in one product (batch, time, k·u), Keras's gate order."""
+        xw = x @ w["kernel"]
+        bias = self.layer.cell.input_bias_of(w)
+        return xw if bias is None else xw + bias
 
     def _zero_states(self, batch, like):
-        return tuple(like.new_zeros(batch, self.layer.units) for _ in range(self.step.n_states))
+        return tuple(like.new_zeros(batch, self.layer.units)
+                     for _ in self.layer.cell.state_names)
 
     def _advance(self, w, xw_t, states, m_t, rec_masks):
         """One step; rows whose step is masked carry every state over unchanged."""
-        new = self.step(xw_t, states, w["weight_hh_l0"], w.get("bias_hh_l0"), rec_masks)
+        new = self.layer.cell.torch_step(OPS, w, xw_t, states, rec_masks)
         if m_t is None:
             return tuple(new)
         return tuple(torch.where(m_t[:, None], n, o) for n, o in zip(new, states))
@@ -251,7 +248,7 @@ class TorchRecurrent(KerasParameters, nn.Module):
         n = len(sources)
         starts = (sources - k + 1).clamp(min=0).tolist()
         states = tuple(torch.cat([before[st][i] for st in starts]).detach()
-                       for i in range(self.step.n_states))      # (n·batch, u)
+                       for i in range(len(before[0])))               # (n·batch, u)
         masks_rep = None if rec_masks is None else rec_masks.repeat(1, n, 1)
         for j in range(k):
             steps = sources - k + 1 + j                     # per source; < 0 means not yet begun

@@ -1,4 +1,5 @@
-"""Keras layout ↔ PyTorch layout: one mapping per layer kind, both ways.
+"""Keras layout ↔ PyTorch layout, both ways: Dense, Embedding, and one mapping for every
+recurrent cell with a fused module, driven by the cell's gate order (``FusedKernel``).
 
 Every function takes NumPy arrays or torch tensors. The torch engine keeps its trainable
 parameters in Keras's layout (so optimizers, clipping and saved files see Keras's weights) and
@@ -97,62 +98,60 @@ def embedding_to_keras(tensors: Arrays) -> list[np.ndarray]:
 
 
 # ---- recurrent layers ------------------------------------------------------------------------------
-def _recurrent_to_torch(weights, order) -> Arrays:
-    """Shared by the kinds whose whole Keras bias is PyTorch's input bias."""
-    kernel, recurrent = weights[0], weights[1]
-    out = {"weight_ih_l0": _copy(_blocks(kernel, order).T),
-           "weight_hh_l0": _copy(_blocks(recurrent, order).T)}
-    if len(weights) > 2:
-        out["bias_ih_l0"] = _copy(_blocks(weights[2], order))
-        out[FROZEN_ZERO] = _zeros_like(weights[2])
-    return out
+def recurrent_to_torch(weights: list, gate_order: tuple[int, ...]) -> Arrays:
+    """[kernel, recurrent_kernel, bias?] → nn.RNN/LSTM/GRU's parameters, blocks in ``gate_order``
+    (a cell's ``fused_kernel().gate_order``).
 
-
-def _recurrent_to_keras(tensors, order) -> list[np.ndarray]:
-    out = [_copy(_blocks(tensors["weight_ih_l0"].T, order)),
-           _copy(_blocks(tensors["weight_hh_l0"].T, order))]
-    if "bias_ih_l0" in tensors:
-        out.append(_copy(_blocks(tensors["bias_ih_l0"], order)))
-    return out
-
-
-def simple_rnn_to_torch(weights: list[np.ndarray]) -> Arrays:
-    """[kernel, recurrent_kernel, bias?] → nn.RNN's parameters (bias_hh_l0 frozen at 0)."""
-    return _recurrent_to_torch(weights, (0,))
-
-
-def simple_rnn_to_keras(tensors: Arrays) -> list[np.ndarray]:
-    return _recurrent_to_keras(tensors, (0,))
-
-
-def lstm_to_torch(weights: list[np.ndarray]) -> Arrays:
-    """[kernel, recurrent_kernel, bias?] → nn.LSTM's parameters; gate order i,f,c,o = i,f,g,o."""
-    return _recurrent_to_torch(weights, (0, 1, 2, 3))
-
-
-def lstm_to_keras(tensors: Arrays) -> list[np.ndarray]:
-    return _recurrent_to_keras(tensors, (0, 1, 2, 3))
-
-
-def gru_to_torch(weights: list[np.ndarray]) -> Arrays:
-    """[kernel, recurrent_kernel, bias?] (z, r, h) → nn.GRU's parameters (r, z, n).
-
-    A (2, 3u) bias is reset_after's: row 0 → bias_ih_l0, row 1 → bias_hh_l0 (both trained).
-    A (3u,) bias is reset_after=False's: it becomes bias_ih_l0 and bias_hh_l0 stays a frozen 0.
+    A (k·u,) bias becomes bias_ih_l0 and bias_hh_l0 stays a frozen 0. A (2, k·u) bias is GRU
+    reset_after's: row 0 → bias_ih_l0, row 1 → bias_hh_l0 (both trained).
     """
-    order = GRU_TORCH_FROM_KERAS
-    if len(weights) > 2 and weights[2].ndim == 2:
-        out = _recurrent_to_torch(weights[:2], order)
-        out["bias_ih_l0"] = _copy(_blocks(weights[2][0], order))
-        out["bias_hh_l0"] = _copy(_blocks(weights[2][1], order))
-        return out
-    return _recurrent_to_torch(weights, order)
-
-
-def gru_to_keras(tensors: Arrays, reset_after: bool) -> list[np.ndarray]:
-    """The inverse of ``gru_to_torch``; ``reset_after`` says whether bias_hh_l0 is Keras's row 1."""
-    order = GRU_TORCH_FROM_KERAS
-    out = _recurrent_to_keras(tensors, order)
-    if reset_after and "bias_ih_l0" in tensors:
-        out[2] = _stack([out[2], _copy(_blocks(tensors["bias_hh_l0"], order))])
+    kernel, recurrent = weights[0], weights[1]
+    out = {"weight_ih_l0": _copy(_blocks(kernel, gate_order).T),
+           "weight_hh_l0": _copy(_blocks(recurrent, gate_order).T)}
+    if len(weights) > 2:
+        bias = weights[2]
+        two_rows = bias.ndim == 2
+        out["bias_ih_l0"] = _copy(_blocks(bias[0] if two_rows else bias, gate_order))
+        out[FROZEN_ZERO] = _copy(_blocks(bias[1], gate_order)) if two_rows else \
+            _zeros_like(bias)
     return out
+
+
+def recurrent_to_keras(tensors: Arrays, gate_order: tuple[int, ...],
+                       two_row_bias: bool = False) -> list[np.ndarray]:
+    """The inverse of ``recurrent_to_torch`` (every order used here is its own inverse);
+    ``two_row_bias``: bias_hh_l0 is Keras's bias row 1 (GRU reset_after)."""
+    out = [_copy(_blocks(tensors["weight_ih_l0"].T, gate_order)),
+           _copy(_blocks(tensors["weight_hh_l0"].T, gate_order))]
+    if "bias_ih_l0" in tensors:
+        out.append(_copy(_blocks(tensors["bias_ih_l0"], gate_order)))
+        if two_row_bias:
+            out[2] = _stack([out[2], _copy(_blocks(tensors["bias_hh_l0"], gate_order))])
+    return out
+
+
+# The three kinds, for weights of hand-written nn.RNN/LSTM/GRU modules (benchmarks, tests).
+def simple_rnn_to_torch(weights):
+    return recurrent_to_torch(weights, (0,))
+
+
+def simple_rnn_to_keras(tensors):
+    return recurrent_to_keras(tensors, (0,))
+
+
+def lstm_to_torch(weights):
+    """Gate order i, f, c, o = PyTorch's i, f, g, o."""
+    return recurrent_to_torch(weights, (0, 1, 2, 3))
+
+
+def lstm_to_keras(tensors):
+    return recurrent_to_keras(tensors, (0, 1, 2, 3))
+
+
+def gru_to_torch(weights):
+    """Keras z, r, h → PyTorch r, z, n."""
+    return recurrent_to_torch(weights, GRU_TORCH_FROM_KERAS)
+
+
+def gru_to_keras(tensors, reset_after: bool):
+    return recurrent_to_keras(tensors, GRU_TORCH_FROM_KERAS, two_row_bias=reset_after)

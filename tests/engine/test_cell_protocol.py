@@ -1,0 +1,236 @@
+"""One cell protocol: a cell defined here, outside rnnkit, runs like the built-in ones.
+
+``LeakyRNNCell`` (a leaky integrator, h' = (1 − α)⊙h + α⊙tanh(xw + h·U)) is written in this file
+only: its NumPy step and step backward, its torch step. ``layers.RNN(cell)`` must then pass the
+float64 gradient check, round-trip through get_config/from_config and a .keras file, work inside
+Bidirectional, and train on both engines with the same results.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import rnnkit
+from rnnkit import layers as L
+from rnnkit.gradcheck import check_gradients
+from rnnkit.layers.cells import RecurrentCell, recurrent_matmul, recurrent_matmul_backward
+
+B, T, F, U = 3, 5, 4, 3
+
+
+class LeakyRNNCell(RecurrentCell):
+    """h' = (1 − α)⊙h + α⊙tanh(xw + h·U): a SimpleRNN whose state leaks at rate α."""
+
+    def __init__(self, units, leak=0.5, **kwargs):
+        super().__init__(units, **kwargs)
+        self.leak = float(leak)
+
+    def step(self, xw_t, states, masks=None):
+        (h,) = states
+        h_in, hU = recurrent_matmul(h, self.recurrent_kernel, masks)
+        g = np.tanh(xw_t + hU)
+        return ((1 - self.leak) * h + self.leak * g,), (h_in, g, masks)
+
+    def step_backward(self, d_states, cache):
+        (dh_new,) = d_states
+        h_in, g, masks = cache
+        d_pre = dh_new * self.leak * (1 - g * g)                     # through α·tanh
+        dU, dh = recurrent_matmul_backward(h_in, self.recurrent_kernel, masks, d_pre)
+        self.d_recurrent += dU
+        return d_pre, ((1 - self.leak) * dh_new + dh,)               # … and the leak path
+
+    def torch_step(self, ops, weights, xw_t, states, masks=None):
+        (h,) = states
+        g = ops.torch.tanh(xw_t + ops.recurrent_matmul(h, weights["recurrent_kernel"], masks))
+        return ((1 - self.leak) * h + self.leak * g,)
+
+    def get_config(self):
+        return {**super().get_config(), "leak": self.leak}
+
+
+class NoBackwardCell(RecurrentCell):
+    def step(self, xw_t, states, masks=None):
+        return states, None
+
+
+class NumpyOnlyCell(LeakyRNNCell):
+    torch_step = RecurrentCell.torch_step        # as if never written
+
+
+def leaky(dtype="float64", **kw):
+    return L.RNN(LeakyRNNCell(U, leak=0.3), dtype=dtype, **kw)
+
+
+def randomized(layer, seed=0, shape=(None, T, F)):
+    layer.ensure_built(shape)
+    rng = np.random.default_rng(seed)
+    layer.set_weights([rng.uniform(-0.6, 0.6, w.shape).astype(w.dtype) for w in layer.params()])
+    return layer
+
+
+def inputs(dtype="float64", seed=0):
+    return np.random.default_rng(seed).standard_normal((B, T, F)).astype(dtype)
+
+
+def pre_padding():
+    mask = np.ones((B, T), bool)
+    mask[0, :2] = False
+    return mask
+
+
+# ---- NumPy engine -------------------------------------------------------------------------------
+@pytest.mark.parametrize("options", [
+    {}, {"return_sequences": True}, {"go_backwards": True, "return_sequences": True},
+    {"return_state": True}])
+def test_a_cell_defined_outside_passes_the_gradient_check(options):
+    errors = check_gradients(randomized(leaky(**options)), inputs(), mask=pre_padding())
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_with_recurrent_dropout_in_training():
+    layer = randomized(leaky(dropout=0.2, recurrent_dropout=0.3, return_sequences=True))
+    errors = check_gradients(layer, inputs(), training=True)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_the_leak_is_the_cells_own_math():
+    """Against the equation computed here by hand, one step at a time."""
+    layer = randomized(leaky(return_sequences=True))
+    x = inputs()
+    W, Uw, b = layer.get_weights()
+    h = np.zeros((B, U))
+    expected = []
+    for t in range(T):
+        h = 0.7 * h + 0.3 * np.tanh(x[:, t] @ W + h @ Uw + b)
+        expected.append(h)
+    np.testing.assert_allclose(layer(x), np.stack(expected, 1), atol=1e-12)
+
+
+def test_config_nests_the_cell_as_keras_does_and_round_trips():
+    layer = randomized(leaky(return_sequences=True, dropout=0.1))
+    config = layer.get_config()
+    assert config["cell"]["class_name"] == "LeakyRNNCell"
+    assert config["cell"]["config"]["leak"] == 0.3 and config["cell"]["config"]["units"] == U
+    again = L.RNN.from_config(config)
+    assert isinstance(again.cell, LeakyRNNCell) and again.get_config() == config
+    again.ensure_built((None, T, F))
+    again.set_weights(layer.get_weights())
+    np.testing.assert_array_equal(again(inputs()), layer(inputs()))
+
+
+def test_rnn_of_a_keras_cell_equals_the_named_layer():
+    """RNN(LSTMCell(u)) and LSTM(u) are one layer: same weights, same outputs."""
+    x = inputs()
+    named = randomized(L.LSTM(U, return_sequences=True, dtype="float64"))
+    generic = L.RNN(L.LSTMCell(U), return_sequences=True, dtype="float64")
+    generic.ensure_built((None, T, F))
+    generic.set_weights(named.get_weights())
+    np.testing.assert_array_equal(generic(x, mask=pre_padding()), named(x, mask=pre_padding()))
+
+
+def test_bidirectional_wraps_rnn_of_a_cell():
+    """Bidirectional(RNN(cell)) = the forward layer beside the backward copy, time-aligned."""
+    bi = L.Bidirectional(leaky(return_sequences=True))
+    bi.ensure_built((None, T, F))
+    again = L.Bidirectional.from_config(bi.get_config())
+    assert isinstance(again.backward_layer.cell, LeakyRNNCell)
+    x = inputs()
+    y = bi(x)
+    fwd = bi.forward_layer(x)
+    back = bi.backward_layer(x)[:, ::-1]
+    np.testing.assert_allclose(y, np.concatenate([fwd, back], -1), atol=1e-12)
+    errors = check_gradients(randomized(L.Bidirectional(leaky())), inputs(), mask=pre_padding())
+    assert max(errors.values()) < 1e-6, errors
+
+
+def _model(engine_dtype="float32"):
+    rnnkit.utils.set_random_seed(3)
+    model = rnnkit.Sequential([rnnkit.Input((T,)), L.Embedding(20, F, mask_zero=True),
+                               L.Bidirectional(L.RNN(LeakyRNNCell(U, leak=0.4),
+                                                     return_sequences=True)),
+                               L.RNN(LeakyRNNCell(U)), L.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=rnnkit.optimizers.Adam(0.05), loss="binary_crossentropy")
+    return model
+
+
+def _ids(seed=0, n=32):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 20, (n, T))
+    x[: n // 2, :2] = 0
+    return x, (x[:, -1] > 10).astype("float32")
+
+
+def test_a_model_with_the_cell_saves_and_loads(tmp_path):
+    x, y = _ids()
+    model = _model()
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    model.save(tmp_path / "leaky.keras")
+    loaded = rnnkit.models.load_model(tmp_path / "leaky.keras")
+    assert isinstance(loaded.layers[2].cell, LeakyRNNCell)
+    assert loaded.layers[2].cell.leak == 0.5
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+# ---- errors ---------------------------------------------------------------------------------------
+def test_a_cell_without_step_backward_is_refused_by_name():
+    with pytest.raises(TypeError, match="NoBackwardCell lacks step_backward"):
+        L.RNN(NoBackwardCell(2))
+
+
+def test_something_that_is_not_a_cell_is_refused():
+    with pytest.raises(TypeError, match="RecurrentCell"):
+        L.RNN(object())
+
+
+# ---- torch engine ---------------------------------------------------------------------------------
+def _torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("options", [{}, {"return_sequences": True, "go_backwards": True}])
+def test_torch_engine_runs_the_cell_equal_to_numpy(options):
+    torch = _torch()
+    from rnnkit.engines.torch_engine import CudnnOffNotice, build_module
+    layer = randomized(leaky("float32", **options))
+    x, mask = inputs("float32"), pre_padding()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CudnnOffNotice)
+        module = build_module(layer)
+    x_t = torch.tensor(x, requires_grad=True)
+    y_t = module(x_t, torch.tensor(mask))
+    dy = np.random.default_rng(1).standard_normal(y_t.shape).astype("float32")
+    (y_t * torch.tensor(dy)).sum().backward()
+    y = layer.forward(x, training=False, mask=mask)
+    np.testing.assert_allclose(y_t.detach().numpy(), y, atol=1e-5)
+    dx = layer.backward(dy)
+    np.testing.assert_allclose(x_t.grad.numpy(), dx, atol=1e-5)
+    for name, t, n in zip(layer.weight_names, module.keras_grads(), layer.grads, strict=True):
+        np.testing.assert_allclose(t, n, atol=1e-5, err_msg=name)
+
+
+def test_the_model_trains_the_same_on_both_engines():
+    _torch()
+    x, y = _ids()
+    histories = {}
+    for engine in ("numpy", "torch"):
+        model = _model()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.compile(optimizer=rnnkit.optimizers.Adam(0.05), loss="binary_crossentropy",
+                          engine=engine)
+            histories[engine] = model.fit(x, y, epochs=4, batch_size=16, shuffle=False,
+                                          verbose=0).history["loss"]
+    np.testing.assert_allclose(histories["torch"], histories["numpy"], rtol=1e-5)
+    assert histories["numpy"][-1] < histories["numpy"][0]
+
+
+def test_the_torch_engine_names_a_missing_torch_step():
+    _torch()
+    from rnnkit.engines.torch_engine import build_module
+    layer = L.RNN(NumpyOnlyCell(U))
+    layer.ensure_built((None, T, F))
+    with pytest.raises(TypeError, match="NumpyOnlyCell has no torch_step"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            build_module(layer)
