@@ -75,6 +75,7 @@ class StackRun:
     seed: int = 0
 
     def forward(self, x, mask=None):
+        """The output alone (each layer's ``forward``)."""
         for i, layer in enumerate(self.layers):
             _reseed(layer, self.seed + 10 * i)
             layer.ensure_built((None,) + np.shape(x)[1:])
@@ -83,10 +84,24 @@ class StackRun:
             x = y
         return x
 
-    def backward(self, dy):
-        for layer in reversed(self.layers):
-            dy = layer.backward(dy)
-        return dy
+    def forward_train(self, x, mask=None):
+        """(output, one cache per layer), the same dropout masks as ``forward`` draws."""
+        caches = []
+        for i, layer in enumerate(self.layers):
+            _reseed(layer, self.seed + 10 * i)
+            layer.ensure_built((None,) + np.shape(x)[1:])
+            y, cache = layer.forward_train(x, training=self.training, mask=mask)
+            mask = layer.compute_mask(x, mask)
+            caches.append(cache)
+            x = y
+        return x, caches
+
+    def backward(self, dy, caches):
+        """(dL/dx, each layer's weight gradients) for the pass that made ``caches``."""
+        grads = [None] * len(self.layers)
+        for i in reversed(range(len(self.layers))):
+            dy, grads[i] = self.layers[i].backward(dy, caches[i])
+        return dy, grads
 
 
 def _require_float64(layers) -> None:
@@ -100,12 +115,12 @@ def _require_float64(layers) -> None:
                                  f"relative errors up to 1.0); build it with dtype=\"float64\"")
 
 
-def _named_gradients(layer) -> list:
+def _named_gradients(layer, grads) -> list:
     """(name, weight, gradient) triples; a weight without its gradient is an error, not a skip."""
-    names, weights, grads = layer.weight_names, layer.params(), list(layer.grads)
+    names, weights, grads = layer.weight_names, layer.params(), list(grads)
     if not len(names) == len(weights) == len(grads):
         raise ValueError(f"layer {layer.name!r} has {len(weights)} weights ({', '.join(names)}) "
-                         f"but its backward left {len(grads)} gradients")
+                         f"but its backward returned {len(grads)} gradients")
     triples = list(zip(names, weights, grads, strict=True))
     for name, w, g in triples:
         if np.shape(g) != w.shape:
@@ -131,15 +146,15 @@ def check_gradients(layers, x, mask=None, training=False, seed=0, eps=1e-4,
     rng = np.random.default_rng(seed + 12345)
     projections = [rng.standard_normal(np.shape(y)) for y in outputs]
 
-    def loss() -> float:
-        ys = _as_list(stack.forward(x, mask))
+    def loss() -> float:  # the function whose caches backward reads: forward_train's
+        ys = _as_list(stack.forward_train(x, mask)[0])
         return float(sum(np.sum(r * y) for r, y in zip(projections, ys)))
 
-    loss()  # leaves the caches of an unperturbed run for backward
-    d_in = stack.backward(projections if len(outputs) > 1 else projections[0])
+    _, caches = stack.forward_train(x, mask)        # an unperturbed run, kept for backward
+    d_in, grads = stack.backward(projections if len(outputs) > 1 else projections[0], caches)
     errors = {}
-    for layer in stack.layers:
-        for name, w, g in _named_gradients(layer):
+    for layer, layer_grads in zip(stack.layers, grads, strict=True):
+        for name, w, g in _named_gradients(layer, layer_grads):
             errors[f"{layer.name}/{name}"] = relative_error(g, numerical_gradient(loss, w, eps))
     if check_input and x.dtype.kind == "f":
         errors["input"] = relative_error(d_in, numerical_gradient(loss, x, eps))

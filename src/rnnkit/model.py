@@ -222,8 +222,10 @@ class Sequential:
 
     @property
     def engine(self):
-        if self._engine is None:  # predict works before compile, on the default engine
-            self._engine = engines.get("numpy")(self)
+        if self._engine is None:
+            # predict works before compile, on a default engine made for the call: keeping it
+            # would make inference write on the model (and race between predicting threads)
+            return engines.get("numpy")(self)
         return self._engine
 
     @property

@@ -7,6 +7,7 @@ Bidirectional, and train on both engines with the same results.
 """
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -15,6 +16,13 @@ import rnnkit
 from rnnkit import layers as L
 from rnnkit.gradcheck import check_gradients
 from rnnkit.layers.cells import RecurrentCell, recurrent_matmul, recurrent_matmul_backward
+
+
+@dataclass
+class LeakyStepCache:
+    h_in: np.ndarray              # h̃ (or its masked copies)
+    g: np.ndarray                 # tanh(xw + h̃·U)
+    masks: np.ndarray | None
 
 B, T, F, U = 3, 5, 4, 3
 
@@ -30,14 +38,13 @@ class LeakyRNNCell(RecurrentCell):
         (h,) = states
         h_in, hU = recurrent_matmul(h, self.recurrent_kernel, masks)
         g = np.tanh(xw_t + hU)
-        return ((1 - self.leak) * h + self.leak * g,), (h_in, g, masks)
+        return ((1 - self.leak) * h + self.leak * g,), LeakyStepCache(h_in, g, masks)
 
-    def step_backward(self, d_states, cache):
+    def step_backward(self, d_states, cache, grads):
         (dh_new,) = d_states
-        h_in, g, masks = cache
-        d_pre = dh_new * self.leak * (1 - g * g)                     # through α·tanh
-        dU, dh = recurrent_matmul_backward(h_in, self.recurrent_kernel, masks, d_pre)
-        self.d_recurrent += dU
+        d_pre = dh_new * self.leak * (1 - cache.g ** 2)               # through α·tanh
+        dU, dh = recurrent_matmul_backward(cache.h_in, self.recurrent_kernel, cache.masks, d_pre)
+        grads.recurrent += dU
         return d_pre, ((1 - self.leak) * dh_new + dh,)               # … and the leak path
 
     def torch_step(self, ops, weights, xw_t, states, masks=None):
@@ -201,11 +208,11 @@ def test_torch_engine_runs_the_cell_equal_to_numpy(options):
     y_t = module(x_t, torch.tensor(mask))
     dy = np.random.default_rng(1).standard_normal(y_t.shape).astype("float32")
     (y_t * torch.tensor(dy)).sum().backward()
-    y = layer.forward(x, training=False, mask=mask)
+    y, cache = layer.forward_train(x, training=False, mask=mask)
     np.testing.assert_allclose(y_t.detach().numpy(), y, atol=1e-5)
-    dx = layer.backward(dy)
+    dx, grads = layer.backward(dy, cache)
     np.testing.assert_allclose(x_t.grad.numpy(), dx, atol=1e-5)
-    for name, t, n in zip(layer.weight_names, module.keras_grads(), layer.grads, strict=True):
+    for name, t, n in zip(layer.weight_names, module.keras_grads(), grads, strict=True):
         np.testing.assert_allclose(t, n, atol=1e-5, err_msg=name)
 
 

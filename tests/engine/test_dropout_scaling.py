@@ -27,11 +27,11 @@ def assert_inverted_dropout(ratio, what):
 def test_dropout_scales_kept_entries_and_preserves_the_mean():
     x = np.random.default_rng(0).uniform(1.0, 2.0, (400, 500))
     layer = layers.Dropout(P, dtype="float64", seed=1)
-    y = layer(x, training=True)
+    y, cache = layer.forward_train(x, training=True)
     assert_inverted_dropout(y / x, "Dropout")
     assert y.mean() == pytest.approx(x.mean(), rel=0.01), \
         "inverted dropout keeps the mean: E[y] = (1 − p)·x/(1 − p) = x"
-    np.testing.assert_allclose(layer.backward(np.ones_like(x)), y / x, rtol=1e-12,
+    np.testing.assert_allclose(layer.backward(np.ones_like(x), cache)[0], y / x, rtol=1e-12,
                                err_msg="backward must apply the same scaled mask")
     np.testing.assert_array_equal(layer(x, training=False), x, err_msg="inference: identity")
 

@@ -57,21 +57,24 @@ def compare(ours, k_layer, x, mask=None):
     assert [w.shape for w in k_layer.get_weights()] == [w.shape for w in weights]
     k_layer.set_weights(weights)
 
-    y = ours.forward(x, mask=mask)
+    y, cache = ours.forward_train(x, training=False, mask=mask)
     outs = y if isinstance(y, list) else [y]
     rng = np.random.default_rng(1)
     dys = [rng.standard_normal(o.shape).astype(np.float32) for o in outs]
-    dx = ours.backward(dys if isinstance(y, list) else dys[0])
+    dx, grads = ours.backward(dys if isinstance(y, list) else dys[0], cache)
 
     k_outs, k_dx, k_grads = keras_run(k_layer, x, mask, dys if isinstance(y, list) else dys[0])
-    for o, k in zip(outs, k_outs, strict=True):
+    inference = ours.forward(x, mask=mask)      # the inference loops, no cache
+    for o, o_inf, k in zip(outs, inference if isinstance(y, list) else [inference], k_outs,
+                           strict=True):
         np.testing.assert_allclose(o, k, atol=ATOL, rtol=RTOL)
+        np.testing.assert_allclose(o_inf, k, atol=ATOL, rtol=RTOL)
     np.testing.assert_allclose(dx, k_dx, atol=ATOL, rtol=RTOL)
     # zip would stop at the shorter list: a gradient left out would go unchecked
-    assert len(ours.grads) == len(ours.weight_names) == len(k_grads), \
-        f"{ours.name}: {len(ours.grads)} gradients for weights {ours.weight_names}, " \
+    assert len(grads) == len(ours.weight_names) == len(k_grads), \
+        f"{ours.name}: {len(grads)} gradients for weights {ours.weight_names}, " \
         f"Keras has {len(k_grads)}"
-    for name, g, k in zip(ours.weight_names, ours.grads, k_grads, strict=True):
+    for name, g, k in zip(ours.weight_names, grads, k_grads, strict=True):
         np.testing.assert_allclose(g, k, atol=ATOL, rtol=RTOL, err_msg=name)
 
 
@@ -131,21 +134,24 @@ def test_stacked_masked_model_equals_keras():
                               keras.layers.LSTM(U, return_sequences=True),
                               keras.layers.Bidirectional(keras.layers.GRU(U, return_sequences=True)),
                               keras.layers.SimpleRNN(U), keras.layers.Dense(1, activation="sigmoid")])
-    x, mask = ids, None
+    x, mask, caches = ids, None, []
     for i, layer in enumerate(ours):
         layer.ensure_built((None,) + np.shape(x)[1:])
         model.layers[i].set_weights(randomize(layer, seed=i))
-        x, mask = layer.forward(x, mask=mask), layer.compute_mask(x, mask)
+        (y, cache), mask = layer.forward_train(x, training=False, mask=mask), \
+            layer.compute_mask(x, mask)
+        x = y
+        caches.append(cache)
     dy = rng.standard_normal(x.shape).astype(np.float32)
-    d = dy
-    for layer in reversed(ours):
-        d = layer.backward(d)
+    d, layer_grads = dy, [None] * len(ours)
+    for i in reversed(range(len(ours))):
+        d, layer_grads[i] = ours[i].backward(d, caches[i])
 
     y = model(torch.tensor(ids))
     (y * torch.tensor(dy)).sum().backward()
     np.testing.assert_allclose(x, y.detach().numpy(), atol=ATOL, rtol=RTOL)
     k_grads = [v.value.grad.numpy() for v in model.trainable_weights]
-    our_grads = [g for layer in ours for g in layer.grads]
+    our_grads = [g for grads in layer_grads for g in grads]
     assert len(k_grads) == len(our_grads), f"{len(our_grads)} gradients, Keras has {len(k_grads)}"
     for g, k in zip(our_grads, k_grads, strict=True):
         np.testing.assert_allclose(g, k, atol=ATOL, rtol=RTOL)

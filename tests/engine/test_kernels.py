@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from rnnkit import kernels, layers
+from rnnkit.kernels.dispatch import LoopCache
+from rnnkit.layers.recurrent import StepsRun
 
 pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba/scipy not installed")
 B, T, F, U = 4, 7, 5, 6
@@ -14,9 +16,9 @@ def run(layer, x, mask, dy, compiled):
     saved = kernels.enabled()
     kernels.set_enabled(compiled)
     try:
-        y = layer.forward(x, mask=mask)
-        dx = layer.backward(dy)
-        return y, dx, [g.copy() for g in layer.grads]
+        y, cache = layer.forward_train(x, training=False, mask=mask)
+        dx, grads = layer.backward(dy, cache)
+        return y, dx, grads
     finally:
         kernels.set_enabled(saved)
 
@@ -75,14 +77,13 @@ def compiled_on():
 
 def test_compiled_path_is_taken_only_where_it_applies(compiled_on):
     lstm = make("lstm", "float32")
-    lstm.forward(np.zeros((2, T, F), np.float32))
-    assert lstm._cache[-1][0] == "compiled"
+    assert isinstance(lstm.forward_train(np.zeros((2, T, F), np.float32))[1].run, LoopCache)
     rd = make("lstm", "float32", recurrent_dropout=0.5)
-    rd.forward(np.zeros((2, T, F), np.float32), training=True)
-    assert rd._cache[-1][0] == "steps"
+    assert isinstance(rd.forward_train(np.zeros((2, T, F), np.float32))[1].run, StepsRun)
     relu = make("simple_rnn", "float32", activation="relu")
-    relu.forward(np.zeros((2, T, F), np.float32))
-    assert relu._cache[-1][0] == "steps"
+    assert isinstance(relu.forward_train(np.zeros((2, T, F), np.float32))[1].run, StepsRun)
+    truncated = make("lstm", "float32", bptt_truncate=2, return_sequences=True)
+    assert isinstance(truncated.forward_train(np.zeros((2, T, F), np.float32))[1].run, StepsRun)
 
 
 SPY_SCRIPT = """
@@ -90,12 +91,17 @@ import json, numpy as np, threadpoolctl
 from rnnkit import layers
 from rnnkit.kernels import dispatch
 seen = []
-real = dispatch.GRULoop.forward
-def spy(*args):
-    seen.append([i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"])
-    return real(*args)
-dispatch.GRULoop.forward = spy
-layers.GRU(4)(np.ones((2, 5, 3), np.float32))
+def spying(real):
+    def spy(*args):
+        seen.append([i["num_threads"] for i in threadpoolctl.threadpool_info()
+                     if i["user_api"] == "blas"])
+        return real(*args)
+    return spy
+dispatch.GRULoop.forward = spying(dispatch.GRULoop.forward)
+dispatch.GRULoop.infer = spying(dispatch.GRULoop.infer)
+gru = layers.GRU(4)
+gru(np.ones((2, 5, 3), np.float32))                  # inference: the infer loop
+gru.forward_train(np.ones((2, 5, 3), np.float32))    # training: the forward loop
 print(json.dumps(seen))
 """
 
@@ -112,7 +118,7 @@ def test_compiled_loops_run_on_one_blas_thread_in_a_fresh_process():
                           env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen and len(seen[0]) >= 2 and set(seen[0]) == {1}, seen
+    assert len(seen) == 2 and all(len(s) >= 2 and set(s) == {1} for s in seen), seen
 
 
 @pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru", "gru_reset_before"])
@@ -136,9 +142,9 @@ def test_embedding_backward_compiled_equals_reference(dtype):
         saved = kernels.enabled()
         kernels.set_enabled(compiled)
         try:
-            emb(ids)
-            emb.backward(dy)
-            grads.append(emb.grads[0])
+            emb.ensure_built((None, 30))
+            _, cache = emb.forward_train(ids)
+            grads.append(emb.backward(dy, cache)[1][0])
         finally:
             kernels.set_enabled(saved)
     expected = np.zeros((50, 6))
@@ -157,5 +163,5 @@ def test_a_cell_subclass_does_not_inherit_its_parents_compiled_loop():
 
     assert LSTMCell(3).compiled is not None and Peephole(3).compiled is None
     layer = layers.RNN(Peephole(3))
-    layer(np.ones((2, 4, 2), np.float32))
-    assert layer._cache[-1][0] == "steps"
+    layer.ensure_built((None, 4, 2))
+    assert isinstance(layer.forward_train(np.ones((2, 4, 2), np.float32))[1].run, StepsRun)

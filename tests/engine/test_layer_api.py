@@ -121,8 +121,10 @@ def test_float64_throughout():
     lstm = layers.LSTM(3, return_sequences=True, dtype="float64")
     y = lstm(np.ones((2, 4, 5), np.float32))
     assert y.dtype == np.float64 and lstm.get_weights()[0].dtype == np.float64
-    assert lstm.backward(np.ones_like(y)).dtype == np.float64
-    assert all(g.dtype == np.float64 for g in lstm.grads)
+    y, cache = lstm.forward_train(np.ones((2, 4, 5), np.float32))
+    dx, grads = lstm.backward(np.ones_like(y), cache)
+    assert dx.dtype == np.float64
+    assert all(g.dtype == np.float64 for g in grads)
 
 
 def test_set_floatx_changes_the_default():

@@ -93,12 +93,14 @@ def test_a_broken_numba_warns_once_and_falls_back():
         import rnnkit
         from rnnkit import kernels, layers
         lstm = layers.LSTM(3)
+        lstm.ensure_built((None, 4, 5))
         for _ in range(3):                       # three forward/backward passes, one warning
-            y = lstm(np.ones((2, 4, 5), "float32"))
-            lstm.backward(np.ones_like(y))
+            y, cache = lstm.forward_train(np.ones((2, 4, 5), "float32"))
+            lstm.backward(np.ones_like(y), cache)
         emb = layers.Embedding(10, 2)
-        emb(np.array([[1, 2]]))
-        emb.backward(np.ones((1, 2, 2), "float32"))
+        emb.ensure_built((None, 2))
+        _, cache = emb.forward_train(np.array([[1, 2]]))
+        emb.backward(np.ones((1, 2, 2), "float32"), cache)
     try:
         kernels.set_enabled(True)
         refused = ""

@@ -51,10 +51,10 @@ def masks():
 
 
 def numpy_run(layer, x, mask, dys, training):
-    y = layer.forward(x, training=training, mask=mask)
+    y, cache = layer.forward_train(x, training=training, mask=mask)
     outs = y if isinstance(y, list) else [y]
-    dx = layer.backward(dys if isinstance(y, list) else dys[0])
-    return outs, dx, layer.grads
+    dx, grads = layer.backward(dys if isinstance(y, list) else dys[0], cache)
+    return outs, dx, grads
 
 
 def torch_run(layer, x, mask, dys, training):
@@ -234,14 +234,14 @@ def test_embedding_gradient_and_mask(dtype):
     layer.ensure_built((None, T))
     randomize(layer)
     ids = np.random.default_rng(3).integers(0, 20, (B, T))
-    y = layer.forward(ids)
+    y, cache = layer.forward_train(ids, training=False)
     dy = np.random.default_rng(4).standard_normal(y.shape).astype(dtype)
-    layer.backward(dy)
+    _, numpy_grads = layer.backward(dy, cache)
     module = build_module(layer)
     y_t = module(torch.tensor(ids))
     (y_t * torch.tensor(dy)).sum().backward()
     np.testing.assert_allclose(y_t.detach().numpy(), y, rtol=TOL[dtype], atol=TOL[dtype])
-    np.testing.assert_allclose(module.keras_grads()[0], layer.grads[0], rtol=TOL[dtype],
+    np.testing.assert_allclose(module.keras_grads()[0], numpy_grads[0], rtol=TOL[dtype],
                                atol=TOL[dtype])
     np.testing.assert_array_equal(module.compute_mask(torch.tensor(ids), None).numpy(),
                                   layer.compute_mask(ids, None))
@@ -283,14 +283,15 @@ def test_stacked_masked_model(dtype, padding, training):
         x = layer.forward(x, training=False, mask=mask)
         mask = layer.compute_mask(x, mask) if i else layer.compute_mask(ids, None)
     states = [[g.bit_generator.state for g in rngs(layer)] for layer in layers]
-    x, mask = ids, None
+    x, mask, caches = ids, None, []
     for layer in layers:
-        x, mask = layer.forward(x, training=training, mask=mask), layer.compute_mask(x, mask)
+        (x, cache), mask = layer.forward_train(x, training=training, mask=mask), \
+            layer.compute_mask(x, mask)
+        caches.append(cache)
     dy = np.random.default_rng(5).standard_normal(x.shape).astype(dtype)
-    d = dy
-    for layer in reversed(layers[1:]):
-        d = layer.backward(d)
-    layers[0].backward(d)
+    d, numpy_grads = dy, [None] * len(layers)
+    for i in reversed(range(len(layers))):
+        d, numpy_grads[i] = layers[i].backward(d, caches[i])
 
     for layer, saved in zip(layers, states):
         for g, s in zip(rngs(layer), saved):
@@ -300,8 +301,8 @@ def test_stacked_masked_model(dtype, padding, training):
     (y * torch.tensor(dy)).sum().backward()
     tol = TOL[dtype]
     np.testing.assert_allclose(y.detach().numpy(), x, rtol=tol, atol=tol)
-    for layer, grads in zip(layers, net.keras_grads()):
-        for name, g, n in zip(layer.weight_names, grads, layer.grads):
+    for layer, grads, ours in zip(layers, net.keras_grads(), numpy_grads):
+        for name, g, n in zip(layer.weight_names, grads, ours, strict=True):
             np.testing.assert_allclose(g, n, rtol=tol, atol=tol, err_msg=f"{layer.name}/{name}")
 
 

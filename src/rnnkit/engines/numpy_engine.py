@@ -7,6 +7,10 @@ one optimizer update of every trainable weight in place.
 When the output layer's activation is the one the loss fuses with (sigmoid for binary
 crossentropy, softmax for the categorical ones), the gradient enters *below* the activation as
 p − y through ``backward_logits`` instead of through σ' or the softmax Jacobian.
+
+The step holds every layer's cache (``forward_train``) and gradients (``backward``) itself;
+``forward`` (evaluate, predict, ``model(x)``) runs each layer's plain ``forward`` and writes
+nothing on the model or its layers, so predictions may run from many threads at once.
 """
 
 from __future__ import annotations
@@ -24,20 +28,22 @@ class NumpyEngine(Engine):
     # ---- the step the training loop asks for (eval and predict: Engine) ----------------------------
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """One optimizer step on one batch; returns the loss before the update and the outputs."""
-        y_pred = self.forward(x, training=True)
+        y_pred, caches = self.forward_train(x)
         loss = self.model.loss
         y_true, y_pred = loss.standardize(y, y_pred)
         value = loss.value(y_true, y_pred)
-        self._backward(loss, y_true, y_pred)
-        layers = [layer for layer in self.model.layers
-                  if self.model.trainable and layer.trainable and layer.params()]
-        params = [p for layer in layers for p in layer.params()]
-        grads = [g for layer in layers for g in layer.grads]
+        layer_grads = self._backward(loss, y_true, y_pred, caches)
+        params, grads = [], []
+        for layer, g in zip(self.model.layers, layer_grads):
+            if self.model.trainable and layer.trainable and layer.params():
+                params += layer.params()
+                grads += g
         self.model.optimizer.apply(grads, params)
         return value, y_pred
 
     # ---- passes ------------------------------------------------------------------------------------
     def forward(self, x, training: bool):
+        """The outputs; nothing kept (``training`` only switches dropout on)."""
         mask = None
         for layer in self.model.layers:
             out = layer.forward(x, training=training, mask=mask)
@@ -45,19 +51,34 @@ class NumpyEngine(Engine):
             x = out
         return x
 
-    def _backward(self, loss, y_true, y_pred) -> None:
+    def forward_train(self, x):
+        """(outputs, one cache per layer), in training mode."""
+        mask, caches = None, []
+        for layer in self.model.layers:
+            out, cache = layer.forward_train(x, training=True, mask=mask)
+            mask = layer.compute_mask(x, mask)
+            caches.append(cache)
+            x = out
+        return x, caches
+
+    def _backward(self, loss, y_true, y_pred, caches) -> list:
+        """Each layer's weight gradients (None below the lowest layer with trainable weights,
+        where backward stops)."""
         layers = self.model.layers
+        grads: list = [None] * len(layers)
         lowest = next((i for i, layer in enumerate(layers)
                        if self.model.trainable and layer.trainable and layer.params()),
                       len(layers))
         last = layers[-1]
+        top = len(layers)
         if loss.fused_activation is not None and \
                 getattr(last, "activation", None) == loss.fused_activation and \
                 hasattr(last, "backward_logits"):
-            d = last.backward_logits(loss.logits_gradient(y_true, y_pred))
-            below = layers[:-1]
+            # dL/dz = p − y enters below the activation (the cache holds z)
+            d, grads[-1] = last.backward_logits(loss.logits_gradient(y_true, y_pred), caches[-1])
+            top -= 1
         else:
             d = loss.gradient(y_true, y_pred)
-            below = layers
-        for i in reversed(range(lowest, len(below))):
-            d = below[i].backward(d)
+        for i in reversed(range(lowest, top)):
+            d, grads[i] = layers[i].backward(d, caches[i])
+        return grads

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 import warnings
 
 import numpy as np
@@ -49,6 +50,7 @@ AVAILABLE = all(_installed(m) for m in _MODULES)
 _enabled = AVAILABLE and os.environ.get("RNNKIT_NUMBA", "1") != "0"
 _loaded = False
 _load_error: BaseException | None = None     # why numba, though installed, did not import
+_load_lock = threading.Lock()                 # the first passes may start in several threads
 
 
 def load() -> None:
@@ -57,12 +59,15 @@ def load() -> None:
     global _loaded
     if _loaded:
         return
-    import scipy.linalg.cython_blas  # noqa: F401
+    with _load_lock:
+        if _loaded:
+            return
+        import scipy.linalg.cython_blas  # noqa: F401
 
-    from .. import blas
-    from . import embedding, gru, lstm, simple_rnn  # noqa: F401
-    blas.refresh()
-    _loaded = True
+        from .. import blas
+        from . import embedding, gru, lstm, simple_rnn  # noqa: F401
+        blas.refresh()
+        _loaded = True
 
 
 def _try_load() -> bool:

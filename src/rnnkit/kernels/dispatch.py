@@ -4,11 +4,20 @@ The recurrent driver asks the cell, never a table of cell types: ``cell.compiled
 compiled loop of exactly that cell class (a subclass that changes the math does not inherit
 it: see ``CompiledLoop.__set_name__``), or None.
 
-``forward`` returns the states after every step, h_all (T+1, B, u) with h_all[0] = 0, the final
-states, and a cache object; ``backward`` returns dL/dxw (T, B, k·u) and sets the cell's
-recurrent gradients, exactly as the reference ``step_backward`` calls would have.
-Everything here is time-major. This module imports without numba (and without the layers);
-only the compiled modules (gru, lstm, simple_rnn, imported by ``load``) need numba.
+Two forward loops per cell:
+
+* ``forward`` (training) returns the states after every step, h_all (T+1, B, u) with
+  h_all[0] = 0, the final states, and a ``LoopCache`` (``LSTMCache``, ``GRUCache``) holding what
+  ``backward`` reads; ``backward(cell, cache, d_seq, d_final, n_steps, grads)`` returns dL/dxw
+  (T, B, k·u) and adds the recurrent gradients into ``grads`` (the cell's ``RecurrentGrads``),
+  exactly as the reference ``step_backward`` calls would have;
+* ``infer`` (inference) keeps only the running states, and the outputs of every step only when
+  the layer returns sequences: no per-step record, so far less memory traffic.
+
+Nothing here keeps state between calls: caches and gradients live in the objects passed in and
+out, so concurrent passes through one cell never meet. Everything here is time-major. This
+module imports without numba (and without the layers); only the compiled modules (gru, lstm,
+simple_rnn, imported by ``load``) need numba.
 """
 
 from __future__ import annotations
@@ -27,6 +36,10 @@ def gate_affine(blocks: str, units: int, dtype):
     cols = np.array([per[b] for b in blocks for _ in range(units)], dtype=dtype)
     return (np.ascontiguousarray(cols[:, 0]), np.ascontiguousarray(cols[:, 1]),
             np.ascontiguousarray(cols[:, 2]))
+
+
+#: The LSTM's gate blocks i, f, c̃, o for ``gate_affine``: σ, σ, tanh, σ (both loops read it).
+LSTM_GATE_BLOCKS = "ssts"
 
 
 @dataclass
@@ -72,9 +85,15 @@ class CompiledLoop:
         return not recurrent_dropout_on and cell.activation.name == "tanh"
 
     def forward(self, cell, xw: np.ndarray, mask):  # pragma: no cover - interface
+        """(h_all (T+1, B, u), final states, LoopCache) for training."""
         raise NotImplementedError
 
-    def backward(self, cell, cache, d_seq, d_final, n_steps):  # pragma: no cover - interface
+    def infer(self, cell, xw: np.ndarray, mask, keep_sequence: bool):  # pragma: no cover
+        """(h after every step (T, B, u) if ``keep_sequence`` else None, final states)."""
+        raise NotImplementedError
+
+    def backward(self, cell, cache, d_seq, d_final, n_steps, grads):  # pragma: no cover
+        """dL/dxw (T, B, k·u); adds dL/dU (and dL/db_rec) into ``grads``."""
         raise NotImplementedError
 
 
@@ -82,6 +101,11 @@ def _mask_args(mask, time, batch):
     if mask is None:
         return np.ones((time, batch), np.bool_), False
     return np.ascontiguousarray(mask), True
+
+
+def _sequence(seq, keep_sequence):
+    """The infer kernels return an empty (0, B, u) sequence when it is not kept."""
+    return seq if keep_sequence else None
 
 
 def _prepared(cache: LoopCache, d_seq, d_final):
@@ -102,13 +126,20 @@ class SimpleRNNLoop(CompiledLoop):
         h = simple_rnn.forward(xw, cell.recurrent_kernel, m, use_mask)
         return h, (h[-1],), LoopCache(m, use_mask, h)
 
-    def backward(self, cell, cache, d_seq, d_final, n_steps):
+    def infer(self, cell, xw, mask, keep_sequence):
+        from . import simple_rnn
+        xw = np.ascontiguousarray(xw)
+        m, use_mask = _mask_args(mask, xw.shape[0], xw.shape[1])
+        seq, h = simple_rnn.infer(xw, cell.recurrent_kernel, m, use_mask, keep_sequence)
+        return _sequence(seq, keep_sequence), (h,)
+
+    def backward(self, cell, cache, d_seq, d_final, n_steps, grads):
         from . import simple_rnn
         d_seq, has_seq, d_final = _prepared(cache, d_seq, d_final)
         U_T = np.ascontiguousarray(cell.recurrent_kernel.T)
         dxw = simple_rnn.backward(U_T, cache.mask, cache.use_mask, cache.h, d_seq, has_seq,
                                   d_final[0], n_steps)
-        cell.d_recurrent = recurrent_kernel_grad(cache.h[:-1], dxw)
+        grads.recurrent += recurrent_kernel_grad(cache.h[:-1], dxw)
         return dxw
 
 
@@ -126,16 +157,24 @@ class LSTMLoop(_GatedLoop):
         xw = np.ascontiguousarray(xw)
         m, use_mask = _mask_args(mask, xw.shape[0], xw.shape[1])
         h, c, gates, tanh_c = lstm.forward(xw, cell.recurrent_kernel, m, use_mask,
-                                           *gate_affine("ssts", cell.units, xw.dtype))
+                                           *gate_affine(LSTM_GATE_BLOCKS, cell.units, xw.dtype))
         return h, (h[-1], c[-1]), LSTMCache(m, use_mask, h, c, gates, tanh_c)
 
-    def backward(self, cell, cache, d_seq, d_final, n_steps):
+    def infer(self, cell, xw, mask, keep_sequence):
+        from . import lstm
+        xw = np.ascontiguousarray(xw)
+        m, use_mask = _mask_args(mask, xw.shape[0], xw.shape[1])
+        seq, h, c = lstm.infer(xw, cell.recurrent_kernel, m, use_mask,
+                               *gate_affine(LSTM_GATE_BLOCKS, cell.units, xw.dtype), keep_sequence)
+        return _sequence(seq, keep_sequence), (h, c)
+
+    def backward(self, cell, cache, d_seq, d_final, n_steps, grads):
         from . import lstm
         d_seq, has_seq, d_final = _prepared(cache, d_seq, d_final)
         U_T = np.ascontiguousarray(cell.recurrent_kernel.T)
         dxw = lstm.backward(U_T, cache.mask, cache.use_mask, cache.c, cache.gates, cache.tanh_c,
                             d_seq, has_seq, d_final[0], d_final[1], n_steps)
-        cell.d_recurrent = recurrent_kernel_grad(cache.h[:-1], dxw)
+        grads.recurrent += recurrent_kernel_grad(cache.h[:-1], dxw)
         return dxw
 
 
@@ -148,13 +187,25 @@ class GRULoop(_GatedLoop):
         m, use_mask = _mask_args(mask, xw.shape[0], xw.shape[1])
         U = cell.recurrent_kernel
         if cell.reset_after:
-            b_rec = cell.bias[1] if cell.use_bias else np.zeros(U.shape[1], U.dtype)
-            h, gates, recurrent = gru.forward_reset_after(xw, U, b_rec, m, use_mask)
+            h, gates, recurrent = gru.forward_reset_after(xw, U, _recurrent_bias(cell), m,
+                                                          use_mask)
         else:
             h, gates, recurrent = gru.forward_reset_before(xw, U, m, use_mask)
         return h, (h[-1],), GRUCache(m, use_mask, h, gates, recurrent)
 
-    def backward(self, cell, cache, d_seq, d_final, n_steps):
+    def infer(self, cell, xw, mask, keep_sequence):
+        from . import gru
+        xw = np.ascontiguousarray(xw)
+        m, use_mask = _mask_args(mask, xw.shape[0], xw.shape[1])
+        U = cell.recurrent_kernel
+        if cell.reset_after:
+            seq, h = gru.infer_reset_after(xw, U, _recurrent_bias(cell), m, use_mask,
+                                           keep_sequence)
+        else:
+            seq, h = gru.infer_reset_before(xw, U, m, use_mask, keep_sequence)
+        return _sequence(seq, keep_sequence), (h,)
+
+    def backward(self, cell, cache, d_seq, d_final, n_steps, grads):
         from . import gru
         d_seq, has_seq, d_final = _prepared(cache, d_seq, d_final)
         U, h_in = cell.recurrent_kernel, cache.h[:-1]
@@ -162,15 +213,21 @@ class GRULoop(_GatedLoop):
             dxw, d_rec = gru.backward_reset_after(
                 np.ascontiguousarray(U.T), cache.mask, cache.use_mask, cache.h, cache.gates,
                 cache.recurrent, d_seq, has_seq, d_final[0], n_steps)
-            cell.d_recurrent = recurrent_kernel_grad(h_in, d_rec)
+            grads.recurrent += recurrent_kernel_grad(h_in, d_rec)
             if cell.use_bias:
-                cell.d_recurrent_bias = d_rec.sum(axis=(0, 1))
+                grads.recurrent_bias += d_rec.sum(axis=(0, 1))             # db_rec = Σ d_rec
             return dxw
         u = cell.units
         dxw = gru.backward_reset_before(U, cache.mask, cache.use_mask, cache.h, cache.gates,
                                         d_seq, has_seq, d_final[0], n_steps)
         # z and r read h_{t−1}; the candidate reads r ⊙ h_{t−1}
-        cell.d_recurrent = np.concatenate(
+        grads.recurrent += np.concatenate(
             [recurrent_kernel_grad(h_in, dxw[..., :2 * u]),
              recurrent_kernel_grad(cache.recurrent, dxw[..., 2 * u:])], axis=1)
         return dxw
+
+
+def _recurrent_bias(cell):
+    """GRU reset_after's b_rec (bias row 1), zeros without a bias."""
+    U = cell.recurrent_kernel
+    return cell.bias[1] if cell.use_bias else np.zeros(U.shape[1], U.dtype)

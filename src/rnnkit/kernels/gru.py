@@ -41,6 +41,34 @@ def forward_reset_after(xw, U, b_rec, mask, use_mask):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
+def infer_reset_after(xw, U, b_rec, mask, use_mask, keep_seq):
+    """``forward_reset_after`` for inference: only the running h. Returns seq (T, B, u), h after
+    every step if ``keep_seq`` (else an empty (0, B, u)), and the final h (B, u)."""
+    T, B, G = xw.shape
+    u = G // 3
+    seq = np.empty((T if keep_seq else 0, B, u), xw.dtype)
+    h = np.zeros((B, u), xw.dtype)
+    rec = np.empty((B, G), xw.dtype)
+    zr = np.empty((B, 2 * u), xw.dtype)
+    for t in range(T):
+        np.dot(h, U, rec)                               # before h changes: h updates in place
+        rec += b_rec
+        for b in range(B):                              # one flat pass for the σ gates z, r
+            for k in range(2 * u):
+                zr[b, k] = sigmoid(xw[t, b, k] + rec[b, k])
+        for b in range(B):
+            if use_mask and not mask[t, b]:
+                continue                                # a masked step carries h over
+            for j in range(u):
+                z, r = zr[b, j], zr[b, u + j]
+                hh = tanh(xw[t, b, 2 * u + j] + r * rec[b, 2 * u + j])   # ĥ = tanh(xw_h + r⊙(hU_h + b))
+                h[b, j] = z * h[b, j] + (1.0 - z) * hh                    # h' = z⊙h + (1−z)⊙ĥ
+        if keep_seq:
+            seq[t] = h
+    return seq, h
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def backward_reset_after(U_T, mask, use_mask, h, gates, rec_h, d_seq, has_seq, dh_last, n_steps):
     """Returns dL/dxw and dL/d(h·U + b_rec), both (T, B, 3u)."""
     T, B, G = gates.shape
@@ -104,6 +132,38 @@ def forward_reset_before(xw, U, mask, use_mask):
                 gates[t, b, j], gates[t, b, 2 * u + j] = z, hh
                 h[t + 1, b, j] = z * h[t, b, j] + (1.0 - z) * hh
     return h, gates, rh
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def infer_reset_before(xw, U, mask, use_mask, keep_seq):
+    """``forward_reset_before`` for inference: only the running h. Returns seq (T, B, u), h after
+    every step if ``keep_seq`` (else an empty (0, B, u)), and the final h (B, u)."""
+    T, B, G = xw.shape
+    u = G // 3
+    U_zr = np.ascontiguousarray(U[:, :2 * u])
+    U_h = np.ascontiguousarray(U[:, 2 * u:])
+    seq = np.empty((T if keep_seq else 0, B, u), xw.dtype)
+    h = np.zeros((B, u), xw.dtype)
+    rec_zr = np.empty((B, 2 * u), xw.dtype)
+    rh = np.empty((B, u), xw.dtype)
+    rec_h = np.empty((B, u), xw.dtype)
+    for t in range(T):
+        np.dot(h, U_zr, rec_zr)
+        for b in range(B):
+            for j in range(u):
+                r = sigmoid(xw[t, b, u + j] + rec_zr[b, u + j])
+                rh[b, j] = r * h[b, j]
+        np.dot(rh, U_h, rec_h)                                       # (r⊙h)·U_h
+        for b in range(B):
+            if use_mask and not mask[t, b]:
+                continue                                             # a masked step carries h over
+            for j in range(u):
+                z = sigmoid(xw[t, b, j] + rec_zr[b, j])
+                hh = tanh(xw[t, b, 2 * u + j] + rec_h[b, j])        # ĥ = tanh(xw_h + (r⊙h)·U_h)
+                h[b, j] = z * h[b, j] + (1.0 - z) * hh              # h' = z⊙h + (1−z)⊙ĥ
+        if keep_seq:
+            seq[t] = h
+    return seq, h
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)

@@ -51,6 +51,38 @@ def forward(xw, U, mask, use_mask, scale, alpha, beta):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
+def infer(xw, U, mask, use_mask, scale, alpha, beta, keep_seq):
+    """``forward`` for inference: only the running h and c, no gates or tanh(c') kept.
+
+    Returns seq (T, B, u), h after every step if ``keep_seq`` (else an empty (0, B, u)), and the
+    final h and c (B, u). Same arithmetic in the same order as ``forward``, so the same numbers.
+    """
+    T, B, G = xw.shape
+    u = G // 4
+    seq = np.empty((T if keep_seq else 0, B, u), xw.dtype)
+    h = np.zeros((B, u), xw.dtype)
+    c = np.zeros((B, u), xw.dtype)
+    hU = np.empty((B, G), xw.dtype)
+    a = np.empty((B, G), xw.dtype)
+    for t in range(T):
+        np.dot(h, U, hU)                     # taken before h changes, so h updates in place
+        for b in range(B):                   # σ, except tanh on c̃ (see ``forward``)
+            for k in range(G):
+                a[b, k] = alpha[k] * tanh(scale[k] * (xw[t, b, k] + hU[b, k])) + beta[k]
+        for b in range(B):
+            if use_mask and not mask[t, b]:
+                continue                     # a masked step carries h and c over
+            for j in range(u):
+                i, f, g, o = a[b, j], a[b, u + j], a[b, 2 * u + j], a[b, 3 * u + j]
+                c_new = f * c[b, j] + i * g                          # c' = f⊙c + i⊙g
+                c[b, j] = c_new
+                h[b, j] = o * tanh(c_new)                            # h' = o⊙tanh(c')
+        if keep_seq:
+            seq[t] = h
+    return seq, h, c
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def backward(U_T, mask, use_mask, c, gates, tanh_c, d_seq, has_seq, dh_last, dc_last, n_steps):
     """BPTT over the last ``n_steps`` steps; returns dL/dxw (T, B, 4u) (zeros where not reached).
 

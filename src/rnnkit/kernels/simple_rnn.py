@@ -26,6 +26,30 @@ def forward(xw, U, mask, use_mask):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
+def infer(xw, U, mask, use_mask, keep_seq):
+    """``forward`` for inference: only the running h, no record for backward.
+
+    Returns seq (T, B, u), h after every step if ``keep_seq`` (else an empty (0, B, u)), and the
+    final h (B, u). Same products in the same order as ``forward``, so the same numbers.
+    """
+    T, B, u = xw.shape
+    seq = np.empty((T if keep_seq else 0, B, u), xw.dtype)
+    h = np.zeros((B, u), xw.dtype)
+    a = np.empty((B, u), xw.dtype)
+    for t in range(T):
+        np.dot(h, U, a)                  # h·U is taken before h changes, so h updates in place
+        a += xw[t]
+        for b in range(B):
+            if use_mask and not mask[t, b]:
+                continue                 # a masked step carries h over
+            for j in range(u):
+                h[b, j] = tanh(a[b, j])  # h' = tanh(xw + h·U)
+        if keep_seq:
+            seq[t] = h
+    return seq, h
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def backward(U_T, mask, use_mask, h, d_seq, has_seq, dh_last, n_steps):
     """Returns dL/dxw (T, B, u) = dL/d(pre-activation) at every step reached."""
     T, B, u = h.shape[0] - 1, h.shape[1], h.shape[2]

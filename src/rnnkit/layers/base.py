@@ -3,11 +3,20 @@
 A layer is a model description (its Keras config) plus its NumPy math:
 
 * ``build(input_shape)`` creates the weights, in Keras's order and layout, from the initializers;
-* ``forward(x, training, mask)`` computes the output and keeps what ``backward`` needs;
-* ``backward(dy)`` returns dL/dx and stores dL/dw for every weight in ``grads`` (same order);
+* ``forward(x, training=False, mask=None) -> y`` computes the output and nothing else: it writes
+  no attribute on the layer (nor its cell), so one model can predict from many threads at once.
+  Only ``training=True`` touches the layer's state, by drawing dropout masks from ``self.rng``;
+* ``forward_train(x, training=True, mask=None) -> (y, cache)`` computes the same output and
+  returns what ``backward`` needs as a cache object (a small dataclass per layer: ``DenseCache``,
+  ``RNNCache`` …). ``training=False`` gives the inference-mode function with a cache, which is
+  what gradient checks of the inference function differentiate;
+* ``backward(dy, cache) -> (dx, grads)`` returns dL/dx and dL/dw for every weight, a list in
+  ``weight_names`` order (empty for a layer without weights; dx is None for integer inputs);
 * ``compute_mask`` / ``compute_output_shape`` describe what flows to the next layer.
 
-Weights are updated in place by optimizers, so ``params()`` hands out the live arrays.
+The caller holds the caches and gradients (the engine's train step, ``gradcheck``), so a layer
+is a pure function of its weights. Weights are updated in place by optimizers, so ``params()``
+hands out the live arrays.
 """
 
 from __future__ import annotations
@@ -54,7 +63,6 @@ class Layer:
         self.built = False
         self.input_shape: tuple | None = None
         self._weight_names: list[str] = []
-        self.grads: list[np.ndarray | None] = []
 
     # ---- weights -----------------------------------------------------------------------------
     def add_weight(self, name: str, shape: tuple, initializer) -> np.ndarray:
@@ -118,9 +126,16 @@ class Layer:
         return mask
 
     def forward(self, x, training: bool = False, mask=None):
+        """The output alone; writes nothing on the layer. By default ``forward_train``'s output,
+        its cache dropped (layers whose cache costs real work override this)."""
+        return self.forward_train(x, training=training, mask=mask)[0]
+
+    def forward_train(self, x, training: bool = True, mask=None):
+        """(output, cache): the output and what ``backward`` reads, as one object."""
         raise NotImplementedError
 
-    def backward(self, dy):
+    def backward(self, dy, cache):
+        """(dL/dx, [dL/dw per weight, in ``weight_names`` order]) for the pass that made ``cache``."""
         raise NotImplementedError
 
     def __call__(self, x, training: bool = False, mask=None):

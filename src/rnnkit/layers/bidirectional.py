@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .base import Layer
-from .recurrent import RNN
+from .recurrent import RNN, RNNCache
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+
+@dataclass
+class BidirectionalCache:
+    """Both directions' caches and outputs (the backward one in time order; ``mul`` reads them)."""
+
+    forward: RNNCache
+    backward: RNNCache
+    y_f: np.ndarray
+    y_b: np.ndarray
 
 
 def _copy_layer(layer: RNN, **changes) -> RNN:
@@ -74,15 +86,24 @@ class Bidirectional(Layer):
     def forward(self, x, training=False, mask=None):
         y_f = self.forward_layer.forward(x, training=training, mask=mask)
         y_b = self.backward_layer.forward(x, training=training, mask=mask)
+        return self._combine(y_f, y_b)[0]
+
+    def forward_train(self, x, training=True, mask=None):
+        y_f, cache_f = self.forward_layer.forward_train(x, training=training, mask=mask)
+        y_b, cache_b = self.backward_layer.forward_train(x, training=training, mask=mask)
+        out, y_f, y_b = self._combine(y_f, y_b)
+        return out, BidirectionalCache(cache_f, cache_b, y_f, y_b)
+
+    def _combine(self, y_f, y_b):
+        """(the layer's output, y_f, y_b in time order) from the two directions' outputs."""
         states = []
         if self.return_state:
             (y_f, *s_f), (y_b, *s_b) = y_f, y_b
             states = s_f + s_b
         if self.return_sequences:
             y_b = y_b[:, ::-1]                         # back into time order
-        self._cache = (y_f, y_b)
         merged = self._merge(y_f, y_b)
-        return [merged, *states] if self.return_state else merged
+        return ([merged, *states] if self.return_state else merged), y_f, y_b
 
     def _merge(self, y_f, y_b):
         if self.merge_mode == "concat":
@@ -95,33 +116,32 @@ class Bidirectional(Layer):
             return y_f * y_b
         return [y_f, y_b]
 
-    def _unmerge(self, d):
+    def _unmerge(self, d, cache: BidirectionalCache):
         """dL/dy_f and dL/dy_b from dL/d(merged output)."""
-        y_f, y_b = self._cache
         if self.merge_mode == "concat":
-            u = y_f.shape[-1]
+            u = cache.y_f.shape[-1]
             return d[..., :u], d[..., u:]
         if self.merge_mode == "sum":
             return d, d
         if self.merge_mode == "ave":
             return d / 2, d / 2
         if self.merge_mode == "mul":
-            return d * y_b, d * y_f
+            return d * cache.y_b, d * cache.y_f
         return d[0], d[1]
 
-    def backward(self, dy):
+    def backward(self, dy, cache: BidirectionalCache):
         d_states = []
         if self.return_state:
             dy, d_states = dy[0], list(dy[1:])
-        d_f, d_b = self._unmerge(dy)
+        d_f, d_b = self._unmerge(dy, cache)
         if self.return_sequences:
             d_b = d_b[:, ::-1]
         n = len(d_states) // 2
         if self.return_state:
             d_f, d_b = [d_f, *d_states[:n]], [d_b, *d_states[n:]]
-        dx = self.forward_layer.backward(d_f) + self.backward_layer.backward(d_b)
-        self.grads = self.forward_layer.grads + self.backward_layer.grads
-        return dx
+        dx_f, grads_f = self.forward_layer.backward(d_f, cache.forward)
+        dx_b, grads_b = self.backward_layer.backward(d_b, cache.backward)
+        return dx_f + dx_b, grads_f + grads_b
 
     # ---- config ----------------------------------------------------------------------------------
     def get_config(self):

@@ -9,10 +9,16 @@ k gate blocks of u units each. The driver (recurrent.py) computes the input proj
     GRU        [z r ĥ] blocks; reset_after: ĥ = g(xw_h + r⊙(h·U_h + b_rec,h)),
                else ĥ = g(xw_h + (r⊙h)·U_h);   h' = z⊙h + (1 − z)⊙ĥ
 
-``step_backward`` is the chain rule of ``step`` read bottom-up: it receives dL/d(new states),
-returns dL/d(xw_t) and dL/d(previous states), and adds this step's share of dL/dU (and, for
-GRU with reset_after, of the recurrent bias) into ``self.d_recurrent``. With recurrent dropout
-every gate block g sees its own masked copy h̃_g = h ⊙ m_g (one mask per gate, fixed over time).
+``step(xw_t, states, masks)`` returns the new states and a step cache, a small dataclass per
+cell (``LSTMStepCache`` …) holding what that step's backward reads; the cell keeps nothing, so
+one cell serves any number of concurrent forward passes.
+
+``step_backward(d_states, cache, grads)`` is the chain rule of ``step`` read bottom-up: it
+receives dL/d(new states), returns dL/d(xw_t) and dL/d(previous states), and adds this step's
+share of dL/dU (and, for GRU with reset_after, of the recurrent bias) into ``grads``, the
+``RecurrentGrads`` that ``start_backward`` made for this one backward pass. With recurrent
+dropout every gate block g sees its own masked copy h̃_g = h ⊙ m_g (one mask per gate, fixed
+over time).
 """
 
 from __future__ import annotations
@@ -65,6 +71,58 @@ class FusedKernel:
     module: str
     gate_order: tuple[int, ...]
     options: dict = field(default_factory=dict)
+
+
+@dataclass
+class RecurrentGrads:
+    """The recurrent part of one backward pass's weight gradients, summed over the steps visited:
+    dL/dU = Σ_t h̃_tᵀ·d(h̃·U)_t, and for GRU with reset_after dL/db_rec = Σ_t d(h·U + b_rec)_t."""
+
+    recurrent: np.ndarray
+    recurrent_bias: np.ndarray | None = None
+
+
+# ---- one step's cache per cell: what ``step_backward`` reads (docs/bptt.md's names) -------------
+@dataclass
+class SimpleRNNStepCache:
+    h_in: np.ndarray              # h̃ = h, or its per-gate masked copies (k, B, u)
+    h_new: np.ndarray             # h' = f(a), whose f'(a) is read from h'
+    masks: np.ndarray | None      # recurrent dropout masks (k, B, u)
+
+
+@dataclass
+class LSTMStepCache:
+    h_in: np.ndarray              # h̃ (or its masked copies)
+    c: np.ndarray                 # c, the cell state going in
+    i: np.ndarray                 # σ(z_i)
+    f: np.ndarray                 # σ(z_f)
+    g: np.ndarray                 # g(z_c), the candidate c̃
+    o: np.ndarray                 # σ(z_o)
+    tc: np.ndarray                # g(c')
+    masks: np.ndarray | None
+
+
+@dataclass
+class GRUResetAfterStepCache:
+    h: np.ndarray                 # h going in (the blend's direct path)
+    h_in: np.ndarray              # h̃ (or its masked copies), the recurrent product's input
+    z: np.ndarray
+    r: np.ndarray
+    rec_h: np.ndarray             # h̃·U_h + b_rec,h, which r scales
+    h_hat: np.ndarray             # ĥ
+    masks: np.ndarray | None
+
+
+@dataclass
+class GRUResetBeforeStepCache:
+    h: np.ndarray                 # h going in (the blend's direct path)
+    h_zr: np.ndarray              # h̃ for the z and r blocks (or their masked copies)
+    z: np.ndarray
+    r: np.ndarray
+    h_h: np.ndarray               # h̃_h, the candidate block's (masked) h
+    rh: np.ndarray                # r ⊙ h̃_h
+    h_hat: np.ndarray             # ĥ
+    masks: np.ndarray | None
 
 
 class RecurrentCell:
@@ -126,14 +184,14 @@ class RecurrentCell:
     def zero_states(self, batch: int, dtype) -> tuple[np.ndarray, ...]:
         return tuple(np.zeros((batch, self.units), dtype) for _ in self.state_names)
 
-    def start_backward(self) -> None:
-        """Zero the accumulators that ``step_backward`` adds into, one per weight."""
-        self.d_recurrent = np.zeros_like(self.recurrent_kernel)
-        self.d_recurrent_bias = None
+    def start_backward(self) -> RecurrentGrads:
+        """Zeroed sums for one backward pass, which ``step_backward`` adds into."""
+        return RecurrentGrads(np.zeros_like(self.recurrent_kernel))
 
-    def weight_grads(self, dW: np.ndarray, dxw_sum: np.ndarray) -> list[np.ndarray]:
+    def weight_grads(self, dW: np.ndarray, dxw_sum: np.ndarray,
+                     grads: RecurrentGrads) -> list[np.ndarray]:
         """Gradients in weight order, from the input part (driver) and the recurrent part (steps)."""
-        return [dW, self.d_recurrent] + ([dxw_sum] if self.use_bias else [])
+        return [dW, grads.recurrent] + ([dxw_sum] if self.use_bias else [])
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -144,11 +202,12 @@ class RecurrentCell:
         return [n for n in names if getattr(type(self), n, None) is getattr(RecurrentCell, n, None)]
 
     def step(self, xw_t, states, masks=None):
-        """(new states, cache for ``step_backward``) from xw_t = x_t·W + b and the states."""
+        """(new states, this step's cache for ``step_backward``) from xw_t = x_t·W + b."""
         raise NotImplementedError
 
-    def step_backward(self, d_states, cache):
-        """(dL/dxw_t, dL/d(previous states)) from dL/d(new states); adds into dL/dU."""
+    def step_backward(self, d_states, cache, grads: RecurrentGrads):
+        """(dL/dxw_t, dL/d(previous states)) from dL/d(new states); adds this step's share of
+        the recurrent weights' gradients into ``grads`` (what ``start_backward`` made)."""
         raise NotImplementedError
 
     # ---- the torch engine (engines/torch_engine/recurrent.py) ------------------------------------
@@ -210,14 +269,13 @@ class SimpleRNNCell(RecurrentCell):
         (h,) = states
         h_in, hU = recurrent_matmul(h, self.recurrent_kernel, masks)
         h_new = self.activation.fn(xw_t + hU)
-        return (h_new,), (h_in, h_new, masks)
+        return (h_new,), SimpleRNNStepCache(h_in, h_new, masks)
 
-    def step_backward(self, d_states, cache):
+    def step_backward(self, d_states, cache: SimpleRNNStepCache, grads: RecurrentGrads):
         (dh_new,) = d_states
-        h_in, h_new, masks = cache
-        da = dh_new * self.activation.grad(h_new)                     # through f
-        dU, dh = recurrent_matmul_backward(h_in, self.recurrent_kernel, masks, da)
-        self.d_recurrent += dU
+        da = dh_new * self.activation.grad(cache.h_new)               # through f
+        dU, dh = recurrent_matmul_backward(cache.h_in, self.recurrent_kernel, cache.masks, da)
+        grads.recurrent += dU                                          # dU += h̃ᵀ·da
         return da, (dh,)
 
     def torch_step(self, ops, weights, xw_t, states, masks=None):
@@ -260,19 +318,19 @@ class LSTMCell(RecurrentCell):
         c_new = f * c + i * g                                          # c' = f⊙c + i⊙g
         tc = act(c_new)
         h_new = o * tc                                                 # h' = o⊙g(c')
-        return (h_new, c_new), (h_in, c, i, f, g, o, tc, masks)
+        return (h_new, c_new), LSTMStepCache(h_in, c, i, f, g, o, tc, masks)
 
-    def step_backward(self, d_states, cache):
+    def step_backward(self, d_states, cache: LSTMStepCache, grads: RecurrentGrads):
         dh_new, dc_new = d_states
-        h_in, c, i, f, g, o, tc, masks = cache
+        c, i, f, g, o, tc = cache.c, cache.i, cache.f, cache.g, cache.o, cache.tc
         dsig, dact = self.recurrent_activation.grad, self.activation.grad
         dc = dc_new + dh_new * o * dact(tc)                            # both paths into c'
         dz = np.concatenate([dc * g * dsig(i),                         # dz_i
                              dc * c * dsig(f),                         # dz_f
                              dc * i * dact(g),                         # dz_c
                              dh_new * tc * dsig(o)], axis=1)           # dz_o
-        dU, dh = recurrent_matmul_backward(h_in, self.recurrent_kernel, masks, dz)
-        self.d_recurrent += dU
+        dU, dh = recurrent_matmul_backward(cache.h_in, self.recurrent_kernel, cache.masks, dz)
+        grads.recurrent += dU                                          # dU += h̃ᵀ·dz
         return dz, (dh, dc * f)                                        # dc_prev = dc⊙f
 
     def torch_step(self, ops, weights, xw_t, states, masks=None):
@@ -319,10 +377,10 @@ class GRUCell(RecurrentCell):
             return self._step_reset_after(xw_t, states[0], masks)
         return self._step_reset_before(xw_t, states[0], masks)
 
-    def step_backward(self, d_states, cache):
+    def step_backward(self, d_states, cache, grads: RecurrentGrads):
         if self.reset_after:
-            return self._backward_reset_after(d_states[0], cache)
-        return self._backward_reset_before(d_states[0], cache)
+            return self._backward_reset_after(d_states[0], cache, grads)
+        return self._backward_reset_before(d_states[0], cache, grads)
 
     def _blend_backward(self, dh_new, h, z, h_hat):
         """Through h' = z⊙h + (1−z)⊙ĥ and the nonlinearities that make z and ĥ."""
@@ -341,17 +399,19 @@ class GRUCell(RecurrentCell):
         rec_h = rec[:, 2 * u:]
         h_hat = self.activation.fn(xw_t[:, 2 * u:] + r * rec_h)        # ĥ = g(xw_h + r⊙(hU_h + b))
         h_new = z * h + (1.0 - z) * h_hat                              # h' = z⊙h + (1−z)⊙ĥ
-        return (h_new,), (h, h_in, z, r, rec_h, h_hat, masks)
+        return (h_new,), GRUResetAfterStepCache(h, h_in, z, r, rec_h, h_hat, masks)
 
-    def _backward_reset_after(self, dh_new, cache):
-        h, h_in, z, r, rec_h, h_hat, masks = cache
-        da_h, da_z, dh = self._blend_backward(dh_new, h, z, h_hat)
-        da_r = da_h * rec_h * self.recurrent_activation.grad(r)
+    def _backward_reset_after(self, dh_new, cache: GRUResetAfterStepCache,
+                              grads: RecurrentGrads):
+        r = cache.r
+        da_h, da_z, dh = self._blend_backward(dh_new, cache.h, cache.z, cache.h_hat)
+        da_r = da_h * cache.rec_h * self.recurrent_activation.grad(r)
         d_rec = np.concatenate([da_z, da_r, da_h * r], axis=1)         # dL/d(h·U + b_rec)
-        dU, dh_rec = recurrent_matmul_backward(h_in, self.recurrent_kernel, masks, d_rec)
-        self.d_recurrent += dU
+        dU, dh_rec = recurrent_matmul_backward(cache.h_in, self.recurrent_kernel, cache.masks,
+                                               d_rec)
+        grads.recurrent += dU
         if self.use_bias:
-            self.d_recurrent_bias += d_rec.sum(axis=0)
+            grads.recurrent_bias += d_rec.sum(axis=0)
         return np.concatenate([da_z, da_r, da_h], axis=1), (dh + dh_rec,)
 
     # ---- reset_after=False (the original GRU of Cho et al.) -------------------------------------
@@ -364,32 +424,33 @@ class GRUCell(RecurrentCell):
         rh = r * h_h
         h_hat = self.activation.fn(xw_t[:, 2 * u:] + rh @ U[:, 2 * u:])  # ĥ = g(xw_h + (r⊙h)U_h)
         h_new = z * h + (1.0 - z) * h_hat
-        return (h_new,), (h, h_zr, z, r, h_h, rh, h_hat, masks)
+        return (h_new,), GRUResetBeforeStepCache(h, h_zr, z, r, h_h, rh, h_hat, masks)
 
-    def _backward_reset_before(self, dh_new, cache):
-        h, h_zr, z, r, h_h, rh, h_hat, masks = cache
-        u, U = self.units, self.recurrent_kernel
-        da_h, da_z, dh = self._blend_backward(dh_new, h, z, h_hat)
+    def _backward_reset_before(self, dh_new, cache: GRUResetBeforeStepCache,
+                               grads: RecurrentGrads):
+        u, U, r, masks = self.units, self.recurrent_kernel, cache.r, cache.masks
+        da_h, da_z, dh = self._blend_backward(dh_new, cache.h, cache.z, cache.h_hat)
         d_rh = da_h @ U[:, 2 * u:].T                                   # through (r⊙h̃)·U_h
-        da_r = d_rh * h_h * self.recurrent_activation.grad(r)
-        self.d_recurrent[:, 2 * u:] += rh.T @ da_h
+        da_r = d_rh * cache.h_h * self.recurrent_activation.grad(r)
+        grads.recurrent[:, 2 * u:] += cache.rh.T @ da_h
         dU_zr, dh_zr = recurrent_matmul_backward(
-            h_zr, U[:, :2 * u], None if masks is None else masks[:2],
+            cache.h_zr, U[:, :2 * u], None if masks is None else masks[:2],
             np.concatenate([da_z, da_r], axis=1))
-        self.d_recurrent[:, :2 * u] += dU_zr
+        grads.recurrent[:, :2 * u] += dU_zr
         dh_h = d_rh * r if masks is None else d_rh * r * masks[2]
         return np.concatenate([da_z, da_r, da_h], axis=1), (dh + dh_zr + dh_h,)
 
     # ---- gradients ------------------------------------------------------------------------------
     def start_backward(self):
-        super().start_backward()
+        grads = super().start_backward()
         if self.use_bias and self.reset_after:
-            self.d_recurrent_bias = np.zeros_like(self.bias[1])
+            grads.recurrent_bias = np.zeros_like(self.bias[1])
+        return grads
 
-    def weight_grads(self, dW, dxw_sum):
+    def weight_grads(self, dW, dxw_sum, grads):
         if not (self.use_bias and self.reset_after):
-            return super().weight_grads(dW, dxw_sum)
-        return [dW, self.d_recurrent, np.stack([dxw_sum, self.d_recurrent_bias])]
+            return super().weight_grads(dW, dxw_sum, grads)
+        return [dW, grads.recurrent, np.stack([dxw_sum, grads.recurrent_bias])]
 
     # ---- the torch engine -------------------------------------------------------------------------
     def torch_step(self, ops, weights, xw_t, states, masks=None):

@@ -1,6 +1,13 @@
-"""Input, Dense, Embedding and Dropout, with hand-written backward passes."""
+"""Input, Dense, Embedding and Dropout, with hand-written backward passes.
+
+Each ``forward_train`` returns its output and a small cache dataclass (``DenseCache``,
+``EmbeddingCache``, ``DropoutCache``); ``backward(dy, cache)`` returns (dL/dx, weight gradients).
+``forward`` (the base class's) keeps nothing.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,11 +31,11 @@ class InputLayer(Layer):
         self.batch_size = batch_size
         self.build((batch_size,) + shape)
 
-    def forward(self, x, training=False, mask=None):
-        return x
+    def forward_train(self, x, training=True, mask=None):
+        return x, None
 
-    def backward(self, dy):
-        return dy
+    def backward(self, dy, cache=None):
+        return dy, []
 
     def get_config(self):
         return {"batch_shape": (self.batch_size,) + self.shape, "dtype": self.input_dtype,
@@ -47,6 +54,25 @@ class InputLayer(Layer):
 def Input(shape=None, batch_size=None, dtype=None, name=None) -> InputLayer:
     """``keras.Input``: the shape of one sample, e.g. ``Input(shape=(100,))``."""
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name)
+
+
+@dataclass
+class DenseCache:
+    """What Dense's backward reads: the input, the logits z = x·W + b and y = activation(z)."""
+
+    x: np.ndarray
+    logits: np.ndarray     # a fused loss's gradient enters here (``backward_logits``)
+    y: np.ndarray
+
+
+@dataclass
+class EmbeddingCache:
+    ids: np.ndarray        # the looked-up ids (intp), whose rows receive the gradient
+
+
+@dataclass
+class DropoutCache:
+    scale: np.ndarray | None   # kept/(1 − rate) per element; None when dropout was off
 
 
 class Dense(Layer):
@@ -73,36 +99,34 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
-    def forward(self, x, training=False, mask=None):
+    def forward_train(self, x, training=True, mask=None):
         x = self._float_input(x, features=self.kernel.shape[0])
         z = x @ self.kernel
         if self.use_bias:
             z += self.bias
-        self.logits = z  # the loss uses these directly for sigmoid/softmax outputs (stability)
         y = self._activate(z)
-        self._cache = (x, y)
-        return y
+        return y, DenseCache(x, z, y)
 
     def _activate(self, z):
         if self.activation == "softmax":
             return activations.softmax(z)
         return activations.ELEMENTWISE[self.activation].fn(z)
 
-    def backward(self, dy):
-        """dL/dx from dL/dy: through the activation, then ``backward_logits``."""
-        _, y = self._cache
+    def backward(self, dy, cache: DenseCache):
+        """(dL/dx, [dW, db]) from dL/dy: through the activation, then ``backward_logits``."""
         if self.activation == "softmax":
-            dz = activations.softmax_backward(y, dy)
+            dz = activations.softmax_backward(cache.y, dy)
         else:
-            dz = dy * activations.ELEMENTWISE[self.activation].grad(y)
-        return self.backward_logits(dz)
+            dz = dy * activations.ELEMENTWISE[self.activation].grad(cache.y)
+        return self.backward_logits(dz, cache)
 
-    def backward_logits(self, dz):
-        """dL/dx from dL/dz, z = x·W + b: dW = xᵀdz, db = Σ dz, dx = dz·Wᵀ."""
-        x, _ = self._cache
+    def backward_logits(self, dz, cache: DenseCache):
+        """(dL/dx, [dW, db]) from dL/dz, z = x·W + b (``cache.logits``): dW = xᵀdz, db = Σ dz,
+        dx = dz·Wᵀ. A fused loss enters here with p − y (numpy_engine.py)."""
+        x = cache.x
         x2, dz2 = x.reshape(-1, x.shape[-1]), dz.reshape(-1, dz.shape[-1])
-        self.grads = [x2.T @ dz2] + ([dz2.sum(axis=0)] if self.use_bias else [])
-        return dz @ self.kernel.T
+        grads = [x2.T @ dz2] + ([dz2.sum(axis=0)] if self.use_bias else [])
+        return dz @ self.kernel.T, grads
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,
@@ -136,10 +160,9 @@ class Embedding(Layer):
     def compute_mask(self, x, mask):
         return np.asarray(x) != 0 if self.mask_zero else None
 
-    def forward(self, x, training=False, mask=None):
+    def forward_train(self, x, training=True, mask=None):
         ids = self.check_ids(x)
-        self._cache = ids
-        return self.embeddings[ids]
+        return self.embeddings[ids], EmbeddingCache(ids)
 
     def check_ids(self, x) -> np.ndarray:
         """Token ids as an int array, or a one-line error saying what is wrong with them."""
@@ -161,9 +184,10 @@ class Embedding(Layer):
             )
         return ids
 
-    def backward(self, dy):
-        """dE[k] = Σ of dy over every position that looked up id k; ids get no gradient."""
-        ids = self._cache.ravel()
+    def backward(self, dy, cache: EmbeddingCache):
+        """(None, [dE]): dE[k] = Σ of dy over every position that looked up id k; ids get no
+        gradient."""
+        ids = cache.ids.ravel()
         d_rows = dy.reshape(-1, self.output_dim)
         grad = np.zeros_like(self.embeddings)
         if kernels.enabled():
@@ -176,8 +200,7 @@ class Embedding(Layer):
             sorted_ids = ids[order]
             starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
             grad[sorted_ids[starts]] = np.add.reduceat(d_rows[order], starts, axis=0)
-        self.grads = [grad]
-        return None
+        return None, [grad]
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim,
@@ -193,19 +216,18 @@ class Dropout(Layer):
         self.rate = check_fraction("rate", rate)
         self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
 
-    def forward(self, x, training=False, mask=None):
+    def forward_train(self, x, training=True, mask=None):
         x = self._float_input(x)
         if not training or self.rate == 0.0:
-            self._cache = None
-            return x
+            return x, DropoutCache(None)
         shape = x.shape if self.noise_shape is None else tuple(
             s if n is None else n for s, n in zip(x.shape, self.noise_shape))
         keep = self.rng.random(shape) >= self.rate
-        self._cache = keep.astype(self.dtype) / (1.0 - self.rate)
-        return x * self._cache
+        scale = keep.astype(self.dtype) / (1.0 - self.rate)
+        return x * scale, DropoutCache(scale)
 
-    def backward(self, dy):
-        return dy if self._cache is None else dy * self._cache
+    def backward(self, dy, cache: DropoutCache):
+        return (dy if cache.scale is None else dy * cache.scale), []
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,

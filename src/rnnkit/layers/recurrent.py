@@ -6,17 +6,25 @@ product, the step loop (reversed for ``go_backwards``), Keras's masking (a maske
 the states over and repeats the previous output), ``return_sequences`` / ``return_state``, and
 backpropagation through time: full, or truncated so that each output's gradient reaches back
 ``bptt_truncate`` steps.
+
+``forward`` computes the outputs only (compiled: the ``infer`` loops, which keep no per-step
+record); ``forward_train`` also returns an ``RNNCache`` and ``backward(dy, cache)`` returns
+(dL/dx, weight gradients). Nothing is ever stored on the layer or its cell, so one layer can run
+in many threads at once.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import kernels
 from ..blas import single_blas_thread
 from ..kernels import dispatch
+from ..kernels.dispatch import LoopCache
 from .base import Layer, check_fraction, check_positive_int
-from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell, cell_class
+from .cells import GRUCell, LSTMCell, RecurrentCell, RecurrentGrads, SimpleRNNCell, cell_class
 
 # Keras options about how a backend runs the loop: any value means the same here.
 _IGNORED_OPTIONS = ("unroll", "implementation", "use_cudnn")
@@ -51,6 +59,67 @@ def _check_cell(cell, owner: str) -> RecurrentCell:
         raise TypeError(f"{owner}: cell {type(cell).__name__} lacks {', '.join(missing)} "
                         f"(docs/architecture.md, 'Adding a cell')")
     return cell
+
+
+def _time_major(step_mask):
+    """The (batch, time, 1) step mask as the compiled loops take it: (time, batch), or None."""
+    return None if step_mask is None else step_mask[:, :, 0].T
+
+
+@dataclass
+class _Pass:
+    """One forward pass's inputs after the checks: what both forward loops start from."""
+
+    x_in: np.ndarray                 # x after input dropout
+    in_mask: np.ndarray | None       # input dropout mask (batch, features), scaled
+    step: int                        # +1, or −1 with go_backwards: processing order = [::step]
+    step_mask: np.ndarray | None     # Keras's mask in processing order (batch, time, 1)
+    rec_masks: np.ndarray | None     # recurrent dropout masks (k, batch, u), scaled
+    compiled: bool                   # whether the compiled loops run
+
+
+@dataclass
+class StepsRun:
+    """The reference loop's record: one cell step cache per step, in processing order."""
+
+    caches: list
+
+
+@dataclass
+class RNNCache:
+    """What ``RNN.backward`` reads from ``forward_train``: the inputs after dropout, the masks,
+    and the loop's record — ``StepsRun`` (reference loop) or the compiled loop's ``LoopCache``."""
+
+    x_in: np.ndarray
+    in_mask: np.ndarray | None
+    step: int
+    step_mask: np.ndarray | None
+    run: StepsRun | LoopCache
+
+
+@dataclass
+class _StepWalk:
+    """The reference BPTT's working set for one backward pass: the step caches, the mask, the
+    cell's recurrent-gradient sums and dL/dxw being filled (batch, time, k·u)."""
+
+    cell: RecurrentCell
+    caches: list
+    step_mask: np.ndarray | None
+    rec_grads: RecurrentGrads
+    dxw: np.ndarray
+
+    def back(self, s, d_states):
+        """One step back: masked rows pass their gradient to step s−1 untouched."""
+        cache = self.caches[s]
+        if self.step_mask is None:
+            dxw_s, d_prev = self.cell.step_backward(d_states, cache, self.rec_grads)
+            self.dxw[:, s] += dxw_s
+            return list(d_prev)
+        m = self.step_mask[:, s]
+        dxw_s, d_prev = self.cell.step_backward([d * m for d in d_states], cache,
+                                                self.rec_grads)
+        self.dxw[:, s] += dxw_s
+        return [p + d * ~m for p, d in zip(d_prev, d_states)]
 
 
 class RNN(Layer):
@@ -100,6 +169,33 @@ class RNN(Layer):
 
     # ---- forward ----------------------------------------------------------------------------------
     def forward(self, x, training=False, mask=None):
+        """The outputs alone: nothing kept, nothing written on the layer or its cell (inference,
+        or a training-mode pass nobody differentiates); compiled, it runs the ``infer`` loops."""
+        run = self._prepare(x, training, mask, for_backward=False)
+        with single_blas_thread():
+            xw = self._input_projection(run)
+            if run.compiled:
+                seq, states = self._infer_compiled(xw, run.step_mask)
+            else:
+                seq, states, _ = self._run_steps(xw, run.step_mask, run.rec_masks,
+                                                 keep_caches=False)
+        return self._package(seq, states, run.step_mask)
+
+    def forward_train(self, x, training=True, mask=None):
+        """(outputs, ``RNNCache``): the outputs and everything ``backward`` reads."""
+        run = self._prepare(x, training, mask, for_backward=True)
+        with single_blas_thread():
+            xw = self._input_projection(run)
+            if run.compiled:
+                seq, states, record = self._run_compiled(xw, run.step_mask)
+            else:
+                seq, states, record = self._run_steps(xw, run.step_mask, run.rec_masks,
+                                                      keep_caches=True)
+        cache = RNNCache(run.x_in, run.in_mask, run.step, run.step_mask, record)
+        return self._package(seq, states, run.step_mask), cache
+
+    def _prepare(self, x, training, mask, for_backward) -> _Pass:
+        """Checks, dropout masks (drawn only in training) and the choice of loop."""
         if np.ndim(x) != 3:
             raise ValueError(f"layer {self.name!r} expects input of rank 3 (batch, time, features),"
                              f" got shape {np.shape(x)}{_ids_hint(np.shape(x))}")
@@ -108,31 +204,31 @@ class RNN(Layer):
         step = -1 if self.go_backwards else 1                        # processing order = [::step]
         mask = self._check_mask(mask, batch, time)
         step_mask = None if mask is None else mask[:, ::step, None]
-
         in_mask = self._dropout_mask((batch, features), self.dropout, training)
         rec_masks = self._dropout_mask((self.cell.n_gates, batch, self.units),
                                        self.recurrent_dropout, training)
         x_in = x if in_mask is None else x * in_mask[:, None, :]
-        compiled = self._compiled_path_applies(rec_masks)
+        compiled = self._compiled_path_applies(rec_masks, for_backward)
         if compiled:
-            dispatch.load()  # before the BLAS limit below, so that it covers numba's BLAS too
-        with single_blas_thread():
-            xw = x_in.reshape(-1, features) @ self.cell.kernel       # one product for all steps
-            if self.cell.input_bias is not None:
-                xw += self.cell.input_bias
-            xw = xw.reshape(batch, time, -1)[:, ::step]
-            if compiled:
-                outputs, states, run = self._run_compiled(xw, step_mask)
-            else:
-                outputs, states, run = self._run_steps(xw, step_mask, rec_masks)
-        self._cache = (x_in, in_mask, step, step_mask, run)
-        return self._package(outputs, states, step_mask)
+            dispatch.load()  # before the BLAS limit, so that it covers numba's BLAS too
+        return _Pass(x_in, in_mask, step, step_mask, rec_masks, compiled)
 
-    def _run_steps(self, xw, step_mask, rec_masks):
-        """The reference time loop: one ``cell.step`` per time step (processing order)."""
+    def _input_projection(self, run: _Pass) -> np.ndarray:
+        """xw = x·W + b for every step in one product, in processing order (batch, time, k·u)."""
+        batch, time, features = run.x_in.shape
+        xw = run.x_in.reshape(-1, features) @ self.cell.kernel
+        if self.cell.input_bias is not None:
+            xw += self.cell.input_bias
+        return xw.reshape(batch, time, -1)[:, ::run.step]
+
+    def _run_steps(self, xw, step_mask, rec_masks, keep_caches):
+        """The reference time loop: one ``cell.step`` per time step (processing order).
+
+        Returns (h after every step if the layer returns sequences, else None; final states;
+        ``StepsRun`` of the step caches if ``keep_caches``, else None — inference keeps none)."""
         batch, time, _ = xw.shape
         states = self.cell.zero_states(batch, self.dtype)
-        outputs = np.empty((batch, time, self.units), self.dtype)
+        seq = np.empty((batch, time, self.units), self.dtype) if self.return_sequences else None
         caches = []
         for s in range(time):
             new_states, cache = self.cell.step(xw[:, s], states, rec_masks)
@@ -140,32 +236,48 @@ class RNN(Layer):
                 new_states = tuple(np.where(step_mask[:, s], n, o)
                                    for n, o in zip(new_states, states))
             states = new_states
-            outputs[:, s] = states[0]   # the output is h (so a masked step repeats the last one)
-            caches.append(cache)
-        return outputs, states, ("steps", caches)
+            if seq is not None:
+                seq[:, s] = states[0]  # the output is h (so a masked step repeats the last one)
+            if keep_caches:
+                caches.append(cache)
+        return seq, states, StepsRun(caches) if keep_caches else None
 
-    def _compiled_path_applies(self, rec_masks) -> bool:
-        """Compiled loops cover the usual cases; truncated sequence outputs stay on the reference."""
+    def _compiled_path_applies(self, rec_masks, for_backward) -> bool:
+        """Compiled loops cover the usual cases; the compiled backward cannot truncate sequence
+        outputs, so a pass kept for backward runs those on the reference loop."""
         loop = self.cell.compiled
+        truncated_sequences = self.bptt_truncate is not None and self.return_sequences
         return (loop is not None and kernels.enabled()
                 and loop.supports(self.cell, rec_masks is not None)
-                and (self.bptt_truncate is None or not self.return_sequences))
+                and not (for_backward and truncated_sequences))
 
     def _run_compiled(self, xw, step_mask):
-        """The same loop compiled (kernels/), time-major inside."""
-        mask = None if step_mask is None else step_mask[:, :, 0].T
-        h_all, states, cache = self.cell.compiled.forward(self.cell, xw.transpose(1, 0, 2), mask)
-        return h_all[1:].transpose(1, 0, 2), states, ("compiled", cache)
+        """The training loop compiled (kernels/), time-major inside; its ``LoopCache`` is the
+        record backward reads."""
+        h_all, states, cache = self.cell.compiled.forward(self.cell, xw.transpose(1, 0, 2),
+                                                          _time_major(step_mask))
+        seq = h_all[1:].transpose(1, 0, 2) if self.return_sequences else None
+        return seq, states, cache
 
-    def _package(self, outputs, states, step_mask):
-        """Keras's return value: the sequence or the last output, then the states if asked."""
-        if self.zero_output_for_mask and step_mask is not None:
-            outputs = outputs * step_mask
-        out = outputs if self.return_sequences else outputs[:, -1]
+    def _infer_compiled(self, xw, step_mask):
+        """The inference loop compiled: running states only, and the sequence if returned."""
+        seq, states = self.cell.compiled.infer(self.cell, xw.transpose(1, 0, 2),
+                                               _time_major(step_mask), self.return_sequences)
+        return (None if seq is None else seq.transpose(1, 0, 2)), states
+
+    def _package(self, seq, states, step_mask):
+        """Keras's return value: the sequence or the last output, then the states if asked.
+        The last output is the final h (a masked last step repeats it)."""
+        zero_out = self.zero_output_for_mask and step_mask is not None
+        if self.return_sequences:
+            out = seq * step_mask if zero_out else seq
+        else:
+            out = states[0] * step_mask[:, -1] if zero_out else states[0]
         return [out, *states] if self.return_state else out
 
     def _dropout_mask(self, shape, rate, training):
-        """One mask per sequence, reused at every step, scaled by 1/(1 − rate); None if off."""
+        """One mask per sequence, reused at every step, scaled by 1/(1 − rate); None if off.
+        Drawn only in training: the generator is the one thing a pass may advance."""
         if not training or rate == 0.0:
             return None
         return (self.rng.random(shape) >= rate).astype(self.dtype) / (1.0 - rate)
@@ -180,19 +292,19 @@ class RNN(Layer):
         return mask.astype(bool, copy=False)
 
     # ---- backward through time -------------------------------------------------------------------
-    def backward(self, dy):
-        """dL/dx from dL/d(outputs) (and dL/d(final states) with ``return_state``)."""
-        x_in, in_mask, step, step_mask, run = self._cache
-        batch, time, features = x_in.shape
-        d_seq, d_final = self._incoming_grads(dy, step_mask, batch, time)
-        self.cell.start_backward()
+    def backward(self, dy, cache: RNNCache):
+        """(dL/dx, weight gradients) from dL/d(outputs) (and dL/d(final states) with
+        ``return_state``) and the cache of the ``forward_train`` that made them."""
+        batch, time, features = cache.x_in.shape
+        d_seq, d_final = self._incoming_grads(dy, cache.step_mask, batch, time)
+        rec_grads = self.cell.start_backward()
         with single_blas_thread():
-            dxw = self._bptt(run, d_seq, d_final, batch, time)      # processing order
-            dxw2 = np.ascontiguousarray(dxw[:, ::step]).reshape(-1, dxw.shape[-1])  # time order
-            dW = x_in.reshape(-1, features).T @ dxw2                   # xw = x·W + b
+            dxw = self._bptt(cache, d_seq, d_final, rec_grads)     # processing order
+            dxw2 = np.ascontiguousarray(dxw[:, ::cache.step]).reshape(-1, dxw.shape[-1])
+            dW = cache.x_in.reshape(-1, features).T @ dxw2         # xw = x·W + b
             dx = (dxw2 @ self.cell.kernel.T).reshape(batch, time, features)
-        self.grads = self.cell.weight_grads(dW, dxw2.sum(axis=0))
-        return dx if in_mask is None else dx * in_mask[:, None, :]
+        grads = self.cell.weight_grads(dW, dxw2.sum(axis=0), rec_grads)
+        return (dx if cache.in_mask is None else dx * cache.in_mask[:, None, :]), grads
 
     def _incoming_grads(self, dy, step_mask, batch, time):
         """(dL/d(output at each step) or None, [dL/d(final state) for each state])."""
@@ -203,19 +315,21 @@ class RNN(Layer):
         d_final[0] = d_final[0] + d_last                 # the last output is the final h
         return d_seq, d_final
 
-    def _bptt(self, run, d_seq, d_final, batch, time):
+    def _bptt(self, cache: RNNCache, d_seq, d_final, rec_grads):
         """dL/dxw (batch, time, k·u) in processing order, by the loop the forward pass used."""
-        if run[0] == "compiled":
+        batch, time = cache.x_in.shape[:2]
+        if isinstance(cache.run, LoopCache):
             n_steps = min(self.bptt_truncate or time, time)
             d_seq_tm = None if d_seq is None else d_seq.transpose(1, 0, 2)
-            return self.cell.compiled.backward(self.cell, run[1], d_seq_tm, d_final,
-                                               n_steps).transpose(1, 0, 2)
-        dxw = np.zeros((batch, time, self.cell.kernel.shape[1]), self.dtype)
+            return self.cell.compiled.backward(self.cell, cache.run, d_seq_tm, d_final,
+                                               n_steps, rec_grads).transpose(1, 0, 2)
+        walk = _StepWalk(self.cell, cache.run.caches, cache.step_mask, rec_grads,
+                         np.zeros((batch, time, self.cell.kernel.shape[1]), self.dtype))
         if self.bptt_truncate is None:
-            self._bptt_full(d_seq, d_final, dxw)
+            self._bptt_full(walk, d_seq, d_final)
         else:
-            self._bptt_truncated(d_seq, d_final, dxw, self.bptt_truncate)
-        return dxw
+            self._bptt_truncated(walk, d_seq, d_final, self.bptt_truncate)
+        return walk.dxw
 
     def _output_grads(self, d_out, step_mask, batch, time):
         """Split dL/d(output) into a per-step part (sequences) and a last-step part."""
@@ -229,44 +343,32 @@ class RNN(Layer):
     def _zero_states(self, batch):
         return [np.zeros((batch, self.units), self.dtype) for _ in self.cell.state_names]
 
-    def _bptt_full(self, d_seq, d_states, dxw):
+    def _bptt_full(self, walk, d_seq, d_states):
         """Walk back over every step; dL/dh collects the output's gradient at each one."""
-        for s in reversed(range(dxw.shape[1])):
+        for s in reversed(range(walk.dxw.shape[1])):
             if d_seq is not None:
                 d_states[0] = d_states[0] + d_seq[:, s]
-            d_states = self._backstep(s, d_states, dxw)
+            d_states = walk.back(s, d_states)
 
-    def _bptt_truncated(self, d_seq, d_final, dxw, k):
+    def _bptt_truncated(self, walk, d_seq, d_final, k):
         """Each output's gradient flows back through at most k steps (itself included).
 
         The state k steps before an output is treated as a constant for that output's loss, as
         in the classic truncated BPTT exercise. With ``return_sequences`` every step is a source,
         so this costs up to k cell backward steps per output.
         """
-        time = dxw.shape[1]
+        time = walk.dxw.shape[1]
         for src in reversed(range(time)):
             if src == time - 1:
                 d_states = list(d_final)
             elif d_seq is not None:
-                d_states = self._zero_states(dxw.shape[0])
+                d_states = self._zero_states(walk.dxw.shape[0])
             else:
                 break  # only the last step receives a gradient
             if d_seq is not None:
                 d_states[0] = d_states[0] + d_seq[:, src]
             for s in range(src, max(src - k, -1), -1):
-                d_states = self._backstep(s, d_states, dxw)
-
-    def _backstep(self, s, d_states, dxw):
-        """One step back: masked rows pass their gradient to step s−1 untouched."""
-        _, _, _, step_mask, (_, caches) = self._cache
-        if step_mask is None:
-            dxw_s, d_prev = self.cell.step_backward(d_states, caches[s])
-            dxw[:, s] += dxw_s
-            return list(d_prev)
-        m = step_mask[:, s]
-        dxw_s, d_prev = self.cell.step_backward([d * m for d in d_states], caches[s])
-        dxw[:, s] += dxw_s
-        return [p + d * ~m for p, d in zip(d_prev, d_states)]
+                d_states = walk.back(s, d_states)
 
     # ---- config ------------------------------------------------------------------------------------
     def get_config(self):
