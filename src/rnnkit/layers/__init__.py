@@ -4,8 +4,9 @@ from .base import Layer, clear_session
 from .bidirectional import Bidirectional
 from .cells import FusedKernel, GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell
 from .core import Dense, Dropout, Embedding, Input, InputLayer
+from .layer_norm_lstm import LayerNormLSTM, LayerNormLSTMCell
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
 
 __all__ = ["Layer", "clear_session", "Input", "InputLayer", "Dense", "Embedding", "Dropout",
            "RNN", "SimpleRNN", "LSTM", "GRU", "RecurrentCell", "FusedKernel", "SimpleRNNCell",
-           "LSTMCell", "GRUCell", "Bidirectional"]
+           "LSTMCell", "GRUCell", "LayerNormLSTM", "LayerNormLSTMCell", "Bidirectional"]

@@ -1,0 +1,210 @@
+"""LayerNormLSTM: the cell that proves the protocol, checked three independent ways.
+
+* the float64 gradient check of its hand-derived backward (docs/bptt.md);
+* the torch engine, which runs the cell's torch_step with torch's own layer_norm and autograd;
+* real Keras 3: the same cell written with keras.layers.LayerNormalization inside keras.layers.RNN
+  (TF-Addons' form), the same weights, the same outputs.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import rnnkit
+from rnnkit import layers as L
+from rnnkit.gradcheck import check_gradients
+from rnnkit.layers.layer_norm_lstm import LayerNormLSTM, LayerNormLSTMCell
+
+B, T, F, U = 3, 5, 4, 3
+
+
+def randomized(layer, seed=0, shape=(None, T, F)):
+    layer.ensure_built(shape)
+    rng = np.random.default_rng(seed)
+    layer.set_weights([rng.uniform(-0.8, 0.8, w.shape).astype(w.dtype) for w in layer.params()])
+    return layer
+
+
+def inputs(dtype="float64", seed=0):
+    return np.random.default_rng(seed).standard_normal((B, T, F)).astype(dtype)
+
+
+def padding():
+    mask = np.ones((B, T), bool)
+    mask[0, :2] = False
+    mask[2, -1] = False
+    return mask
+
+
+def test_weights_are_the_lstm_s_then_three_norms():
+    layer = LayerNormLSTM(U)
+    layer.ensure_built((None, T, F))
+    assert layer.weight_names == [
+        "kernel", "recurrent_kernel", "bias", "kernel_norm_gamma", "kernel_norm_beta",
+        "recurrent_norm_gamma", "recurrent_norm_beta", "state_norm_gamma", "state_norm_beta"]
+    shapes = [w.shape for w in layer.get_weights()]
+    assert shapes == [(F, 4 * U), (U, 4 * U), (4 * U,), (4 * U,), (4 * U,), (4 * U,), (4 * U,),
+                      (U,), (U,)]
+    weights = layer.get_weights()
+    np.testing.assert_array_equal(weights[2][U:2 * U], 1.0)         # unit_forget_bias
+    np.testing.assert_array_equal(weights[3], 1.0)                  # γ starts at one
+    np.testing.assert_array_equal(weights[4], 0.0)                  # β at zero
+    assert layer.count_params() == F * 4 * U + U * 4 * U + 4 * U + 4 * 4 * U + 2 * U
+
+
+# ---- the hand-derived backward ------------------------------------------------------------------
+@pytest.mark.parametrize("options", [
+    {}, {"return_sequences": True}, {"go_backwards": True, "return_sequences": True},
+    {"return_state": True, "return_sequences": True}, {"use_bias": False},
+    {"activation": "relu"}])
+def test_gradient_check(options):
+    layer = randomized(LayerNormLSTM(U, dtype="float64", **options))
+    errors = check_gradients(layer, inputs(), mask=padding())
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_gradient_check_with_dropout_in_training():
+    layer = randomized(LayerNormLSTM(U, dropout=0.2, recurrent_dropout=0.3,
+                                     return_sequences=True, dtype="float64"))
+    errors = check_gradients(layer, inputs(), training=True)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_gradient_check_inside_bidirectional():
+    layer = randomized(L.Bidirectional(LayerNormLSTM(U, return_sequences=True, dtype="float64")))
+    errors = check_gradients(layer, inputs(), mask=padding())
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_the_state_is_normalized():
+    """c' = LN_c(…): with γ_c = 1, β_c = 0 every row of the final cell state has mean 0 and
+    variance var/(var + ε) < 1 — an LSTM's cell state has neither."""
+    layer = randomized(LayerNormLSTM(U, return_state=True, dtype="float64"))
+    weights = layer.get_weights()
+    weights[7][:], weights[8][:] = 1.0, 0.0
+    layer.set_weights(weights)
+    _, _, c = layer(inputs())
+    np.testing.assert_allclose(c.mean(-1), 0.0, atol=1e-12)
+    assert np.all(c.var(-1) < 1.0)
+
+
+# ---- config, save and load ------------------------------------------------------------------------
+def test_config_round_trips_both_spellings():
+    layer = LayerNormLSTM(U, norm_epsilon=1e-5, return_sequences=True)
+    assert LayerNormLSTM.from_config(layer.get_config()).get_config() == layer.get_config()
+    generic = L.RNN(LayerNormLSTMCell(U, norm_epsilon=1e-5))
+    again = L.RNN.from_config(generic.get_config())
+    assert isinstance(again.cell, LayerNormLSTMCell) and again.cell.norm_epsilon == 1e-5
+
+
+def _model():
+    rnnkit.utils.set_random_seed(5)
+    model = rnnkit.Sequential([
+        rnnkit.Input((T,)), L.Embedding(20, F, mask_zero=True),
+        L.Bidirectional(LayerNormLSTM(U, return_sequences=True)), LayerNormLSTM(U),
+        L.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=rnnkit.optimizers.Adam(0.05), loss="binary_crossentropy")
+    return model
+
+
+def _ids(n=32):
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 20, (n, T))
+    x[: n // 2, :2] = 0
+    return x, (x[:, -1] > 10).astype("float32")
+
+
+def test_save_and_load(tmp_path):
+    x, y = _ids()
+    model = _model()
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    model.save(tmp_path / "ln.keras")
+    loaded = rnnkit.models.load_model(tmp_path / "ln.keras")
+    assert type(loaded.layers[2]).__name__ == "LayerNormLSTM"
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+# ---- the torch engine ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("options", [
+    {}, {"return_sequences": True, "go_backwards": True}, {"return_state": True}])
+def test_torch_engine_equals_numpy(options):
+    torch = pytest.importorskip("torch")
+    from rnnkit.engines.torch_engine import CudnnOffNotice, build_module
+    layer = randomized(LayerNormLSTM(U, dtype="float32", **options))
+    x, mask = inputs("float32"), padding()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CudnnOffNotice)
+        module = build_module(layer)
+    x_t = torch.tensor(x, requires_grad=True)
+    outs_t = module(x_t, torch.tensor(mask))
+    outs_t = outs_t if isinstance(outs_t, list) else [outs_t]
+    dys = [np.random.default_rng(i).standard_normal(o.shape).astype("float32")
+           for i, o in enumerate(outs_t)]
+    sum((o * torch.tensor(d)).sum() for o, d in zip(outs_t, dys)).backward()
+    y, cache = layer.forward_train(x, training=False, mask=mask)
+    outs = y if isinstance(y, list) else [y]
+    for o_t, o in zip(outs_t, outs, strict=True):
+        np.testing.assert_allclose(o_t.detach().numpy(), o, atol=1e-5)
+    dx, grads = layer.backward(dys if isinstance(y, list) else dys[0], cache)
+    np.testing.assert_allclose(x_t.grad.numpy(), dx, atol=1e-5)
+    for name, g_t, g in zip(layer.weight_names, module.keras_grads(), grads, strict=True):
+        np.testing.assert_allclose(g_t, g, atol=1e-5, err_msg=name)
+
+
+def test_training_is_the_same_on_both_engines():
+    pytest.importorskip("torch")
+    x, y = _ids()
+    losses = {}
+    for engine in ("numpy", "torch"):
+        model = _model()
+        model.compile(optimizer=rnnkit.optimizers.Adam(0.05), loss="binary_crossentropy",
+                      engine=engine)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            losses[engine] = model.fit(x, y, epochs=2, batch_size=16, shuffle=False,
+                                       verbose=0).history["loss"]
+    np.testing.assert_allclose(losses["torch"], losses["numpy"], rtol=1e-5)
+    assert losses["numpy"][-1] < losses["numpy"][0]
+
+
+# ---- real Keras ---------------------------------------------------------------------------------------
+@pytest.mark.oracle
+def test_equals_the_same_cell_built_from_keras_layers():
+    """TF-Addons' LayerNormLSTMCell, written with Keras 3's own LayerNormalization and LSTMCell."""
+    keras = pytest.importorskip("keras")
+    norm = keras.layers.LayerNormalization
+
+    class KerasLayerNormLSTMCell(keras.layers.LSTMCell):
+        def __init__(self, units, **kwargs):
+            super().__init__(units, **kwargs)
+            self.norms = [norm(epsilon=1e-3) for _ in range(3)]
+
+        def build(self, input_shape):
+            super().build(input_shape)
+            for n, width in zip(self.norms, (4 * self.units, 4 * self.units, self.units)):
+                n.build((None, width))
+
+        def call(self, inputs, states, training=False):
+            h, c = states
+            ops = keras.ops
+            z = self.norms[0](ops.matmul(inputs, self.kernel))
+            z = z + self.norms[1](ops.matmul(h, self.recurrent_kernel)) + self.bias
+            z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
+            c = self.norms[2](ops.sigmoid(z_f) * c + ops.sigmoid(z_i) * ops.tanh(z_c))
+            h = ops.sigmoid(z_o) * ops.tanh(c)
+            return h, [h, c]
+
+    ours = randomized(LayerNormLSTM(U, return_sequences=True, dtype="float32"))
+    theirs = keras.layers.RNN(KerasLayerNormLSTMCell(U), return_sequences=True)
+    theirs.build((None, T, F))
+    w = ours.get_weights()
+    theirs.cell.kernel.assign(w[0])
+    theirs.cell.recurrent_kernel.assign(w[1])
+    theirs.cell.bias.assign(w[2])
+    for n, (gamma, beta) in zip(theirs.cell.norms, zip(w[3::2], w[4::2])):
+        n.gamma.assign(gamma)
+        n.beta.assign(beta)
+    x = inputs("float32")
+    expected = keras.ops.convert_to_numpy(theirs(x))
+    np.testing.assert_allclose(ours(x), expected, atol=1e-5)
