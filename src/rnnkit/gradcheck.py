@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .layers.base import Layer
+from .layers.stack import run_stack
 
 
 def relative_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-5) -> float:
@@ -76,25 +77,20 @@ class StackRun:
 
     def forward(self, x, mask=None):
         """The output alone (each layer's ``forward``)."""
-        for i, layer in enumerate(self.layers):
-            _reseed(layer, self.seed + 10 * i)
-            layer.ensure_built((None,) + np.shape(x)[1:])
-            y = layer.forward(x, training=self.training, mask=mask)
-            mask = layer.compute_mask(x, mask)
-            x = y
-        return x
+        return run_stack(self.layers, x, lambda layer, x, mask: (
+            self._ready(layer, x).forward(x, training=self.training, mask=mask), None),
+            mask)[0]
 
     def forward_train(self, x, mask=None):
         """(output, one cache per layer), the same dropout masks as ``forward`` draws."""
-        caches = []
-        for i, layer in enumerate(self.layers):
-            _reseed(layer, self.seed + 10 * i)
-            layer.ensure_built((None,) + np.shape(x)[1:])
-            y, cache = layer.forward_train(x, training=self.training, mask=mask)
-            mask = layer.compute_mask(x, mask)
-            caches.append(cache)
-            x = y
-        return x, caches
+        return run_stack(self.layers, x, lambda layer, x, mask: self._ready(
+            layer, x).forward_train(x, training=self.training, mask=mask), mask)
+
+    def _ready(self, layer, x):
+        """``layer`` built and reseeded, so every pass draws the same dropout masks."""
+        _reseed(layer, self.seed + 10 * self.layers.index(layer))
+        layer.ensure_built((None,) + np.shape(x)[1:])
+        return layer
 
     def backward(self, dy, caches):
         """(dL/dx, each layer's weight gradients) for the pass that made ``caches``."""

@@ -71,6 +71,14 @@ class Loss:
     def logits_gradient(self, y_true: np.ndarray, probs: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{self.name} has no fused gradient")
 
+    def fuses_with_layer(self, output_layer) -> bool:
+        """Whether backward may start below ``output_layer``'s activation with
+        ``logits_gradient`` (p − y): its activation is the one this loss cancels and the layer
+        can take dL/dz (``backward_logits``). Both engines decide by this one rule."""
+        return (self.fused_activation is not None
+                and getattr(output_layer, "activation", None) == self.fused_activation
+                and hasattr(output_layer, "backward_logits"))
+
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": "sum_over_batch_size"}
 

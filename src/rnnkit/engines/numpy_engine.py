@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..layers.stack import run_stack
 from .base import Engine
 
 
@@ -44,22 +45,13 @@ class NumpyEngine(Engine):
     # ---- passes ------------------------------------------------------------------------------------
     def forward(self, x, training: bool):
         """The outputs; nothing kept (``training`` only switches dropout on)."""
-        mask = None
-        for layer in self.model.layers:
-            out = layer.forward(x, training=training, mask=mask)
-            mask = layer.compute_mask(x, mask)
-            x = out
-        return x
+        return run_stack(self.model.layers, x, lambda layer, x, mask: (
+            layer.forward(x, training=training, mask=mask), None))[0]
 
     def forward_train(self, x):
         """(outputs, one cache per layer), in training mode."""
-        mask, caches = None, []
-        for layer in self.model.layers:
-            out, cache = layer.forward_train(x, training=True, mask=mask)
-            mask = layer.compute_mask(x, mask)
-            caches.append(cache)
-            x = out
-        return x, caches
+        return run_stack(self.model.layers, x, lambda layer, x, mask: layer.forward_train(
+            x, training=True, mask=mask))
 
     def _backward(self, loss, y_true, y_pred, caches) -> list:
         """Each layer's weight gradients (None below the lowest layer with trainable weights,
@@ -71,9 +63,7 @@ class NumpyEngine(Engine):
                       len(layers))
         last = layers[-1]
         top = len(layers)
-        if loss.fused_activation is not None and \
-                getattr(last, "activation", None) == loss.fused_activation and \
-                hasattr(last, "backward_logits"):
+        if loss.fuses_with_layer(last):
             # dL/dz = p − y enters below the activation (the cache holds z)
             d, grads[-1] = last.backward_logits(loss.logits_gradient(y_true, y_pred), caches[-1])
             top -= 1

@@ -9,7 +9,9 @@ import numpy as np
 from .base import Layer
 from .recurrent import RNN, RNNCache
 
-MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+from .merge import MERGES
+
+MERGE_MODES = tuple(MERGES)
 
 
 @dataclass
@@ -106,28 +108,11 @@ class Bidirectional(Layer):
         return ([merged, *states] if self.return_state else merged), y_f, y_b
 
     def _merge(self, y_f, y_b):
-        if self.merge_mode == "concat":
-            return np.concatenate([y_f, y_b], axis=-1)
-        if self.merge_mode == "sum":
-            return y_f + y_b
-        if self.merge_mode == "ave":
-            return (y_f + y_b) / 2
-        if self.merge_mode == "mul":
-            return y_f * y_b
-        return [y_f, y_b]
+        return MERGES[self.merge_mode].forward(y_f, y_b, _concat)
 
     def _unmerge(self, d, cache: BidirectionalCache):
         """dL/dy_f and dL/dy_b from dL/d(merged output)."""
-        if self.merge_mode == "concat":
-            u = cache.y_f.shape[-1]
-            return d[..., :u], d[..., u:]
-        if self.merge_mode == "sum":
-            return d, d
-        if self.merge_mode == "ave":
-            return d / 2, d / 2
-        if self.merge_mode == "mul":
-            return d * cache.y_b, d * cache.y_f
-        return d[0], d[1]
+        return MERGES[self.merge_mode].backward(d, cache.y_f, cache.y_b)
 
     def backward(self, dy, cache: BidirectionalCache):
         d_states = []
@@ -161,6 +146,10 @@ class Bidirectional(Layer):
         layer = _deserialize(config.pop("layer"))
         backward = config.pop("backward_layer", None)
         return cls(layer, backward_layer=_deserialize(backward) if backward else None, **config)
+
+
+def _concat(parts):
+    return np.concatenate(parts, axis=-1)
 
 
 def _recurrent_classes(base=RNN) -> dict[str, type]:

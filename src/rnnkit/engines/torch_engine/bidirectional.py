@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...layers.merge import MERGES
 from .recurrent import TorchRecurrent
 from .torch_import import import_torch
 
 torch = import_torch()
 nn = torch.nn
+
+
+def _concat(parts):
+    return torch.cat(parts, dim=-1)
 
 
 class TorchBidirectional(nn.Module):
@@ -34,16 +39,8 @@ class TorchBidirectional(nn.Module):
         return [merged, *states] if self.layer.return_state else merged
 
     def _merge(self, y_f, y_b):
-        mode = self.layer.merge_mode
-        if mode == "concat":
-            return torch.cat([y_f, y_b], dim=-1)
-        if mode == "sum":
-            return y_f + y_b
-        if mode == "ave":
-            return (y_f + y_b) / 2
-        if mode == "mul":
-            return y_f * y_b
-        return [y_f, y_b]
+        """The description's merge (layers/merge.py); autograd differentiates it."""
+        return MERGES[self.layer.merge_mode].forward(y_f, y_b, _concat)
 
     def compute_mask(self, x, mask):
         return mask if self.layer.return_sequences else None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...layers import Dense, Embedding
+from ...layers import Embedding
 from ..base import Engine
 from .distributed import Shard, local_device
 from .dropout_masks import make as make_masks
@@ -159,9 +159,7 @@ class TorchEngine(Engine):
 
     def _loss_gradient(self, loss, y_true, y_pred, out):
         """(tensor to start backward from, dL/d(that tensor)), as the NumPy engine chooses."""
-        last = self.model.layers[-1]
-        if loss.fused_activation is not None and isinstance(last, Dense) \
-                and last.activation == loss.fused_activation:
+        if loss.fuses_with_layer(self.model.layers[-1]):
             return self.net.output_logits, loss.logits_gradient(y_true, y_pred)
         return out, loss.gradient(y_true, y_pred)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import layers as L
+from ...layers.stack import run_stack
 from .bidirectional import TorchBidirectional
 from .core import TorchDense, TorchDropout, TorchEmbedding, TorchInput
 from .dropout_masks import NumpyMasks
@@ -47,12 +48,7 @@ class TorchNetwork(nn.Module):
         self.blocks = nn.ModuleList([build_module(layer, masks, share) for layer in layers])
 
     def forward(self, x):
-        mask = None
-        for block in self.blocks:
-            out = block(x, mask)
-            mask = block.compute_mask(x, mask)
-            x = out
-        return x
+        return run_stack(self.blocks, x, lambda block, x, mask: (block(x, mask), None))[0]
 
     @property
     def output_logits(self):
