@@ -19,8 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import sigmoid, softmax
+from .keras_options import KerasOptions
 
 EPSILON = 1e-7
+# Keras loss options for what rnnkit does not do: other reductions, other class axes, ignoring
+# a class; accepted at Keras's defaults only.
+KERAS_ONLY = KerasOptions(defaults={"reduction": "sum_over_batch_size", "axis": -1,
+                                    "ignore_class": None})
 
 
 class Loss:
@@ -106,7 +111,7 @@ class _SmoothedCrossentropy(Loss):
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
                  name: str | None = None, reduction: str = "sum_over_batch_size", axis: int = -1):
         super().__init__(name)
-        _check_keras_defaults(self.name, reduction=reduction, axis=axis)
+        KERAS_ONLY.check_all(self.name, reduction=reduction, axis=axis)
         self.from_logits = bool(from_logits)
         self.label_smoothing = float(label_smoothing)
         self.fused_activation = None if self.from_logits else self.fuses_with
@@ -211,10 +216,7 @@ class SparseCategoricalCrossentropy(Loss):
     def __init__(self, from_logits: bool = False, ignore_class=None, name: str | None = None,
                  reduction: str = "sum_over_batch_size", axis: int = -1):
         super().__init__(name)
-        _check_keras_defaults(self.name, reduction=reduction, axis=axis)
-        if ignore_class is not None:
-            raise ValueError(f"{self.name}: ignore_class={ignore_class!r} is not supported; "
-                             f"expected None")
+        KERAS_ONLY.check_all(self.name, reduction=reduction, axis=axis, ignore_class=ignore_class)
         self.from_logits = bool(from_logits)
         self.fused_activation = None if self.from_logits else "softmax"
 
@@ -271,7 +273,7 @@ class MeanSquaredError(Loss):
 
     def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size"):
         super().__init__(name)
-        _check_keras_defaults(self.name, reduction=reduction)
+        KERAS_ONLY.check_all(self.name, reduction=reduction)
 
     def value(self, y_true, y_pred):
         return float(np.mean(np.square(y_pred - y_true).astype(np.float64)))
@@ -289,14 +291,6 @@ def _one_hot(labels: np.ndarray, k: int, dtype) -> np.ndarray:
     out = np.zeros(labels.shape + (k,), dtype)
     np.put_along_axis(out, labels[..., None], 1.0, axis=-1)
     return out
-
-
-def _check_keras_defaults(name: str, reduction: str = "sum_over_batch_size", axis: int = -1):
-    if reduction != "sum_over_batch_size":
-        raise ValueError(f"{name}: reduction={reduction!r} is not supported; "
-                         f"expected 'sum_over_batch_size'")
-    if axis != -1:
-        raise ValueError(f"{name}: axis={axis!r} is not supported; expected -1")
 
 
 _BY_NAME = {

@@ -23,11 +23,14 @@ from __future__ import annotations
 import numpy as np
 
 from .array_ops import NUMPY, ArrayOps
+from .keras_options import KerasOptions, refuse_unknown
 from .naming import snake_case
 
-# Keras options for features rnnkit does not have, with the values that mean "off".
-_INERT = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-          "loss_scale_factor": None, "gradient_accumulation_steps": None}
+# Keras options for features rnnkit does not have, with the values that mean "off" (also what
+# get_config writes, so that Keras reads the file as the same optimizer).
+KERAS_ONLY = KerasOptions(defaults={"use_ema": False, "ema_momentum": 0.99,
+                                    "ema_overwrite_frequency": None, "loss_scale_factor": None,
+                                    "gradient_accumulation_steps": None})
 
 
 class Optimizer:
@@ -38,7 +41,8 @@ class Optimizer:
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name: str | None = None, **kwargs):
-        _check_inert(type(self).__name__, kwargs)
+        KERAS_ONLY.pop(type(self).__name__, kwargs)
+        refuse_unknown(type(self).__name__, kwargs)
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"{type(self).__name__}: set only one of clipnorm, clipvalue and "
                              f"global_clipnorm, got clipnorm={clipnorm}, clipvalue={clipvalue}, "
@@ -149,20 +153,11 @@ class Optimizer:
     def get_config(self) -> dict:
         return {"name": self.name, "learning_rate": self.learning_rate,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
-                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue, **_INERT}
+                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue, **KERAS_ONLY.defaults}
 
     @classmethod
     def from_config(cls, config: dict):
         return cls(**config)
-
-
-def _check_inert(owner: str, kwargs: dict) -> None:
-    for key, value in kwargs.items():
-        if key not in _INERT:
-            raise TypeError(f"{owner} got an unexpected keyword argument {key!r}")
-        if value != _INERT[key]:
-            raise ValueError(f"{owner}: {key}={value!r} is not supported by rnnkit; "
-                             f"expected {_INERT[key]!r}")
 
 
 class SGD(Optimizer):
