@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import sigmoid, softmax
+from .data_adapter import check_finite
 from .keras_options import KerasOptions
 
 EPSILON = 1e-7
@@ -59,7 +60,7 @@ class Loss:
 
     def check_targets(self, y_true: np.ndarray, output_shape: tuple) -> None:
         """Raise a one-line error if ``y_true`` cannot be targets of this loss."""
-        _check_finite("y", y_true)
+        check_finite("y", y_true)
         expected = output_shape[1:]
         got = y_true.shape[1:]
         if got != expected and not (expected[-1:] == (1,) and got == expected[:-1]):
@@ -82,13 +83,6 @@ class Loss:
 
 def _dims(shape: tuple) -> str:
     return ", ".join("None" if d is None else str(d) for d in shape)
-
-
-def _check_finite(what: str, a: np.ndarray) -> None:
-    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-        bad = int(np.argwhere(~np.isfinite(a.reshape(len(a), -1)))[0][0])
-        raise ValueError(f"{what} contains NaN or infinite values (first at sample {bad}); "
-                         f"clean them before training")
 
 
 def _check_range(name: str, y: np.ndarray, low: float, high: float, hint: str) -> None:
@@ -172,7 +166,7 @@ class CategoricalCrossentropy(_SmoothedCrossentropy):
                 f"{self.name} expects one-hot targets of shape (n, {_dims(output_shape[1:])}), "
                 f"got {y_true.shape}; use sparse_categorical_crossentropy for integer labels "
                 f"or to_categorical to one-hot encode them")
-        _check_finite("y", y_true)
+        check_finite("y", y_true)
         _check_range(self.name, y_true, 0, 1, "targets are one-hot rows (or probabilities)")
 
     def _smooth(self, y):
@@ -227,7 +221,7 @@ class SparseCategoricalCrossentropy(Loss):
                 f"{self.name} expects integer labels of shape (n, {_dims(expected)}) "
                 f"or (n, {_dims(expected + (1,))}), got {y_true.shape}; for one-hot targets "
                 f"use categorical_crossentropy")
-        _check_finite("y", y_true)
+        check_finite("y", y_true)
         k = output_shape[-1]
         if y_true.size and np.any(y_true != np.round(y_true)):
             raise ValueError(f"{self.name} expects integer class labels, got non-integer values")
