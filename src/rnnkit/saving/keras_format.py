@@ -253,7 +253,8 @@ def compile_to_keras(model) -> dict:
 
 def compile_from_keras(compile_config: dict) -> dict:
     """Keyword arguments for ``model.compile`` from a Keras compile_config."""
-    from ..model import COMPILE_KERAS_ONLY  # lazy, like Sequential in model_from_keras_json
+    # imported here, as Sequential is in model_from_keras_json: the model module loads later
+    from ..model import COMPILE_KERAS_ONLY
     for key in ("loss_weights", "weighted_metrics"):   # Keras may write [] or {} for "none"
         COMPILE_KERAS_ONLY.check("compile", key, compile_config.get(key) or None,
                                  UnsupportedModelError)

@@ -183,8 +183,8 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def _evaluation_texts(run: Run, args: argparse.Namespace):
     """The texts to evaluate on, read with the run's columns and options unless flags say."""
-    from ..datasets import custom
     from ..data import sources
+    from ..datasets import custom
     from .data import load_texts, read_options, test_source
     data = dict(run.config["data"])
     for dest in ("text_column", "label_column", "format", "encoding"):

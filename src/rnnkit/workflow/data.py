@@ -23,6 +23,7 @@ from ..random import make_rng
 from .classes import Classes
 from .encoders import KerasImdbEncoder, TokenizerEncoder
 
+
 @dataclass
 class Arrays:
     """Encoded examples: x (model input) and y (int class ids)."""
