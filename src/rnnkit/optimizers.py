@@ -153,7 +153,8 @@ class Optimizer:
     def get_config(self) -> dict:
         return {"name": self.name, "learning_rate": self.learning_rate,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
-                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue, **KERAS_ONLY.defaults}
+                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
+                **KERAS_ONLY.defaults}
 
     @classmethod
     def from_config(cls, config: dict):

@@ -29,9 +29,11 @@ def _dense_from_file(**options):
 REFUSED = {
     "layer regularizer": (lambda: layers.Dense(3, kernel_regularizer="l2"),
                           ValueError, "Dense: kernel_regularizer='l2'"),
-    "layer LoRA": (lambda: layers.Embedding(10, 3, lora_rank=4), ValueError, "Embedding: lora_rank=4"),
+    "layer LoRA": (lambda: layers.Embedding(10, 3, lora_rank=4),
+                   ValueError, "Embedding: lora_rank=4"),
     "stateful RNN": (lambda: layers.GRU(3, stateful=True), ValueError, "GRU: stateful=True"),
-    "time-major RNN": (lambda: layers.LSTM(3, time_major=True), ValueError, "LSTM: time_major=True"),
+    "time-major RNN": (lambda: layers.LSTM(3, time_major=True),
+                       ValueError, "LSTM: time_major=True"),
     "optimizer EMA": (lambda: optimizers.Adam(use_ema=True), ValueError, "Adam: use_ema=True"),
     "optimizer EMA momentum": (lambda: optimizers.SGD(ema_momentum=0.5),
                                ValueError, "SGD: ema_momentum=0.5"),

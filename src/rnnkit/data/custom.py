@@ -176,7 +176,8 @@ def load_data(
 
 # ---- as a recipe's data.source = "file" ---------------------------------------------------------
 def read_options(data) -> dict:
-    """How a recipe's ``[data]`` section reads a labelled file (``read_labelled_file``'s keywords)."""
+    """How a recipe's ``[data]`` section reads a labelled file (``read_labelled_file``'s
+    keywords)."""
     return {"text_column": data["text_column"], "label_column": data["label_column"],
             "format": data["format"] or None, "encoding": data["file_encoding"],
             "empty": data["empty"]}

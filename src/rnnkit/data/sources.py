@@ -106,7 +106,7 @@ def get(name: str) -> DatasetSource:
     return sources[name]
 
 
-# ---- helpers for sources' descriptions ------------------------------------------------------------
+# ---- helpers for sources' descriptions ---------------------------------------------------------
 def split_of(where: str | Callable[[Section], str]) -> Callable[[Section], str]:
     """``test_source`` for a source whose test set is a seeded ``data.test_split`` share."""
     def describe(data: Section) -> str:

@@ -4,8 +4,8 @@ Sources are the registered dataset sources of ``rnnkit.data.sources`` (all offli
 through the cache): ``movie_reviews`` (embedded, the default), ``aclimdb`` (the raw Stanford
 reviews: its test split is the test set), ``reuters21578`` (ModApte, the N most frequent
 single-label topics) and ``file`` (your own CSV/TSV/JSONL file of texts and labels, with its own
-test file or a seeded stratified split), and any other a module registers. The encoder is fitted on the training texts only, so no test word leaks into
-the vocabulary.
+test file or a seeded stratified split), and any other a module registers. The encoder is
+fitted on the training texts only, so no test word leaks into the vocabulary.
 """
 
 from __future__ import annotations
