@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
+from .data import sources
 from .errors import UserError
 from .workflow import commands
 from .workflow.inputs import mark_files
@@ -116,8 +117,9 @@ def _train_options(train: argparse.ArgumentParser) -> None:
 
 def _evaluate_options(evaluate: argparse.ArgumentParser) -> None:
     evaluate.add_argument("run", type=Path, help="a run directory")
-    evaluate.add_argument("--data", help="movie_reviews, aclimdb, reuters21578, or a CSV/TSV/"
-                          "JSONL file of texts and labels (default: the run's test set)")
+    named = [name for name, source in sources.registered().items() if not source.file_keys]
+    evaluate.add_argument("--data", help=f"{', '.join(named)}, or a CSV/TSV/JSONL file of "
+                          f"texts and labels (default: the run's test set)")
     _file_options(evaluate, "default: the run's")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
 

@@ -19,8 +19,14 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import sigmoid, softmax
+from .data_adapter import check_finite
+from .keras_options import KerasOptions
 
 EPSILON = 1e-7
+# Keras loss options for what rnnkit does not do: other reductions, other class axes, ignoring
+# a class; accepted at Keras's defaults only.
+KERAS_ONLY = KerasOptions(defaults={"reduction": "sum_over_batch_size", "axis": -1,
+                                    "ignore_class": None})
 
 
 class Loss:
@@ -54,7 +60,7 @@ class Loss:
 
     def check_targets(self, y_true: np.ndarray, output_shape: tuple) -> None:
         """Raise a one-line error if ``y_true`` cannot be targets of this loss."""
-        _check_finite("y", y_true)
+        check_finite("y", y_true)
         expected = output_shape[1:]
         got = y_true.shape[1:]
         if got != expected and not (expected[-1:] == (1,) and got == expected[:-1]):
@@ -87,13 +93,6 @@ def _dims(shape: tuple) -> str:
     return ", ".join("None" if d is None else str(d) for d in shape)
 
 
-def _check_finite(what: str, a: np.ndarray) -> None:
-    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-        bad = int(np.argwhere(~np.isfinite(a.reshape(len(a), -1)))[0][0])
-        raise ValueError(f"{what} contains NaN or infinite values (first at sample {bad}); "
-                         f"clean them before training")
-
-
 def _check_range(name: str, y: np.ndarray, low: float, high: float, hint: str) -> None:
     if y.size and (y.min() < low or y.max() > high):
         raise ValueError(f"{name} expects labels in [{low:g}, {high:g}], got values in "
@@ -114,7 +113,7 @@ class _SmoothedCrossentropy(Loss):
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
                  name: str | None = None, reduction: str = "sum_over_batch_size", axis: int = -1):
         super().__init__(name)
-        _check_keras_defaults(self.name, reduction=reduction, axis=axis)
+        KERAS_ONLY.check_all(self.name, reduction=reduction, axis=axis)
         self.from_logits = bool(from_logits)
         self.label_smoothing = float(label_smoothing)
         self.fused_activation = None if self.from_logits else self.fuses_with
@@ -175,7 +174,7 @@ class CategoricalCrossentropy(_SmoothedCrossentropy):
                 f"{self.name} expects one-hot targets of shape (n, {_dims(output_shape[1:])}), "
                 f"got {y_true.shape}; use sparse_categorical_crossentropy for integer labels "
                 f"or to_categorical to one-hot encode them")
-        _check_finite("y", y_true)
+        check_finite("y", y_true)
         _check_range(self.name, y_true, 0, 1, "targets are one-hot rows (or probabilities)")
 
     def _smooth(self, y):
@@ -219,10 +218,7 @@ class SparseCategoricalCrossentropy(Loss):
     def __init__(self, from_logits: bool = False, ignore_class=None, name: str | None = None,
                  reduction: str = "sum_over_batch_size", axis: int = -1):
         super().__init__(name)
-        _check_keras_defaults(self.name, reduction=reduction, axis=axis)
-        if ignore_class is not None:
-            raise ValueError(f"{self.name}: ignore_class={ignore_class!r} is not supported; "
-                             f"expected None")
+        KERAS_ONLY.check_all(self.name, reduction=reduction, axis=axis, ignore_class=ignore_class)
         self.from_logits = bool(from_logits)
         self.fused_activation = None if self.from_logits else "softmax"
 
@@ -233,7 +229,7 @@ class SparseCategoricalCrossentropy(Loss):
                 f"{self.name} expects integer labels of shape (n, {_dims(expected)}) "
                 f"or (n, {_dims(expected + (1,))}), got {y_true.shape}; for one-hot targets "
                 f"use categorical_crossentropy")
-        _check_finite("y", y_true)
+        check_finite("y", y_true)
         k = output_shape[-1]
         if y_true.size and np.any(y_true != np.round(y_true)):
             raise ValueError(f"{self.name} expects integer class labels, got non-integer values")
@@ -279,7 +275,7 @@ class MeanSquaredError(Loss):
 
     def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size"):
         super().__init__(name)
-        _check_keras_defaults(self.name, reduction=reduction)
+        KERAS_ONLY.check_all(self.name, reduction=reduction)
 
     def value(self, y_true, y_pred):
         return float(np.mean(np.square(y_pred - y_true).astype(np.float64)))
@@ -297,14 +293,6 @@ def _one_hot(labels: np.ndarray, k: int, dtype) -> np.ndarray:
     out = np.zeros(labels.shape + (k,), dtype)
     np.put_along_axis(out, labels[..., None], 1.0, axis=-1)
     return out
-
-
-def _check_keras_defaults(name: str, reduction: str = "sum_over_batch_size", axis: int = -1):
-    if reduction != "sum_over_batch_size":
-        raise ValueError(f"{name}: reduction={reduction!r} is not supported; "
-                         f"expected 'sum_over_batch_size'")
-    if axis != -1:
-        raise ValueError(f"{name}: axis={axis!r} is not supported; expected -1")
 
 
 _BY_NAME = {

@@ -15,8 +15,15 @@ from . import engines
 from . import losses as losses_module
 from . import optimizers as optimizers_module
 from . import training
+from .keras_options import KerasOptions
 from .layers import InputLayer, Layer
 from .naming import unique_name
+
+# compile's Keras options for features rnnkit does not have (run_eagerly, jit_compile and
+# auto_scale_loss are execution hints: any value means the same here).
+COMPILE_KERAS_ONLY = KerasOptions(
+    ignored=frozenset({"run_eagerly", "jit_compile", "auto_scale_loss"}),
+    defaults={"steps_per_execution": 1, "loss_weights": None, "weighted_metrics": None})
 
 
 class Sequential:
@@ -197,12 +204,8 @@ class Sequential:
         ``run_eagerly``, ``jit_compile`` and ``auto_scale_loss`` are Keras execution hints with
         no effect here.
         """
-        for option, value, neutral in (("steps_per_execution", steps_per_execution, 1),
-                                       ("loss_weights", loss_weights, None),
-                                       ("weighted_metrics", weighted_metrics, None)):
-            if value != neutral:
-                raise ValueError(f"compile: {option}={value!r} is not supported; "
-                                 f"expected {neutral!r}")
+        COMPILE_KERAS_ONLY.check_all("compile", steps_per_execution=steps_per_execution,
+                                     loss_weights=loss_weights, weighted_metrics=weighted_metrics)
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss) if loss is not None else None
         if isinstance(metrics, (str, dict)) or hasattr(metrics, "update_state"):

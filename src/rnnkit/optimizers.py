@@ -8,6 +8,10 @@ step and in float32 like Keras's variables, so the same gradients give the same 
     Adam     m ← β₁m + (1 − β₁)g;   v ← β₂v + (1 − β₂)g²;
              α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ);   w ← w − α·m / (√v + ε)
 
+Each rule is written once, with the arithmetic and in-place operators that NumPy arrays and torch
+tensors share; the few operations they spell differently come from an ``ArrayOps`` namespace
+(rnnkit.array_ops), so the torch engine runs these very rules on its tensors (``Optimizer.step``).
+
 Before the update, gradients are clipped (``clipnorm`` per weight, ``global_clipnorm`` over all,
 or ``clipvalue`` elementwise) and ``weight_decay`` shrinks weights by (1 − wd·lr), as in Keras.
 An optimizer's ``variables`` are Keras's list: [iteration, learning_rate, slots…] in Keras's order,
@@ -18,11 +22,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .array_ops import NUMPY, ArrayOps
+from .keras_options import KerasOptions, refuse_unknown
 from .naming import snake_case
 
-# Keras options for features rnnkit does not have, with the values that mean "off".
-_INERT = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-          "loss_scale_factor": None, "gradient_accumulation_steps": None}
+# Keras options for features rnnkit does not have, with the values that mean "off" (also what
+# get_config writes, so that Keras reads the file as the same optimizer).
+KERAS_ONLY = KerasOptions(defaults={"use_ema": False, "ema_momentum": 0.99,
+                                    "ema_overwrite_frequency": None, "loss_scale_factor": None,
+                                    "gradient_accumulation_steps": None})
 
 
 class Optimizer:
@@ -33,7 +41,8 @@ class Optimizer:
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name: str | None = None, **kwargs):
-        _check_inert(type(self).__name__, kwargs)
+        KERAS_ONLY.pop(type(self).__name__, kwargs)
+        refuse_unknown(type(self).__name__, kwargs)
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"{type(self).__name__}: set only one of clipnorm, clipvalue and "
                              f"global_clipnorm, got clipnorm={clipnorm}, clipvalue={clipvalue}, "
@@ -99,52 +108,57 @@ class Optimizer:
         """Update ``params`` in place from ``grads`` (same order, same shapes)."""
         if not self.built:
             self.build(params)
+        self.step(NUMPY, grads, params, self.slots)
+
+    def step(self, xp: ArrayOps, grads: list, params: list, slots: dict[str, list]) -> None:
+        """One Keras step on arrays of any kind: ``xp`` spells the ops NumPy and torch differ in.
+
+        ``slots`` holds this optimizer's slots as arrays of the same kind as ``params`` (its own
+        NumPy ``self.slots`` here, torch tensors in the torch engine); the counter is shared.
+        """
         # strict: one gradient missing would shift every later one onto the wrong weight
-        grads = self._clip([np.asarray(g, p.dtype) for g, p in zip(grads, params, strict=True)])
+        grads = self._clip(xp, [xp.cast(g, p) for g, p in zip(grads, params, strict=True)])
         lr = self._lr
         if self.weight_decay:
             decay = np.float32(1.0) - np.float32(self.weight_decay) * lr
             for p in params:
                 p *= decay
+        self.begin_step()
         for i, (g, p) in enumerate(zip(grads, params)):
-            self.update(i, g, p, lr)
+            self.update(xp, {name: arrays[i] for name, arrays in slots.items()}, g, p, lr)
         self.iterations += 1
 
-    def update(self, i: int, g: np.ndarray, w: np.ndarray, lr: np.float32) -> None:
+    def begin_step(self) -> None:
+        """Per-step scalars a rule needs (Adam's α), computed once before the weights."""
+
+    def update(self, xp: ArrayOps, slot: dict, g, w, lr: np.float32) -> None:
+        """Update one weight ``w`` in place from its gradient ``g`` and its ``slot`` arrays."""
         raise NotImplementedError
 
-    def _clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+    def _clip(self, xp: ArrayOps, grads: list) -> list:
         if self.clipnorm:
             c = np.float32(self.clipnorm)
             # g·c / max(‖g‖, c): unchanged when the norm is within c
-            return [g * c / np.maximum(np.sqrt(np.sum(g * g)), c) for g in grads]
+            return [g * c / xp.sqrt((g * g).sum()).clip(min=c) for g in grads]
         if self.global_clipnorm:
             c = np.float32(self.global_clipnorm)
-            norm = np.sqrt(sum(np.sum(g * g) for g in grads))
-            scale = c * np.minimum(1.0 / norm, 1.0 / c) + (norm - norm)  # NaN norm → NaN, as Keras
-            return [g * scale.astype(g.dtype) for g in grads]
+            norm = xp.sqrt(sum((g * g).sum() for g in grads))
+            scale = c * (1.0 / norm).clip(max=1.0 / c) + (norm - norm)  # NaN norm → NaN, as Keras
+            return [g * xp.cast(scale, g) for g in grads]
         if self.clipvalue:
-            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+            return [g.clip(-self.clipvalue, self.clipvalue) for g in grads]
         return grads
 
     # ---- config ------------------------------------------------------------------------------------
     def get_config(self) -> dict:
         return {"name": self.name, "learning_rate": self.learning_rate,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
-                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue, **_INERT}
+                "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
+                **KERAS_ONLY.defaults}
 
     @classmethod
     def from_config(cls, config: dict):
         return cls(**config)
-
-
-def _check_inert(owner: str, kwargs: dict) -> None:
-    for key, value in kwargs.items():
-        if key not in _INERT:
-            raise TypeError(f"{owner} got an unexpected keyword argument {key!r}")
-        if value != _INERT[key]:
-            raise ValueError(f"{owner}: {key}={value!r} is not supported by rnnkit; "
-                             f"expected {_INERT[key]!r}")
 
 
 class SGD(Optimizer):
@@ -159,12 +173,12 @@ class SGD(Optimizer):
     def active_slots(self):
         return ("momentum",) if self.momentum != 0 else ()
 
-    def update(self, i, g, w, lr):
+    def update(self, xp, slot, g, w, lr):
         if self.momentum == 0:
             w -= g * lr
             return
         mu = np.float32(self.momentum)
-        m = self.slots["momentum"][i]
+        m = slot["momentum"]
         m *= mu
         m -= g * lr                                       # m ← μm − lr·g
         if self.nesterov:
@@ -190,20 +204,20 @@ class RMSprop(Optimizer):
         return ("velocity",) + (("momentum",) if self.momentum > 0 else ()) \
             + (("average_gradient",) if self.centered else ())
 
-    def update(self, i, g, w, lr):
+    def update(self, xp, slot, g, w, lr):
         rho = np.float32(self.rho)
-        v = self.slots["velocity"][i]
+        v = slot["velocity"]
         v *= rho
         v += np.float32(1 - self.rho) * (g * g)           # v ← ρv + (1 − ρ)g²
         denominator = v + np.float32(self.epsilon)
         if self.centered:
-            a = self.slots["average_gradient"][i]
+            a = slot["average_gradient"]
             a *= rho
             a += np.float32(1 - self.rho) * g
             denominator -= a * a                          # v − E[g]² + ε
-        increment = (g * lr) / np.sqrt(denominator)       # ε inside the root, as Keras
+        increment = (g * lr) / xp.sqrt(denominator)       # ε inside the root, as Keras
         if self.momentum > 0:
-            m = self.slots["momentum"][i]
+            m = slot["momentum"]
             m *= np.float32(self.momentum)
             m += increment
             w -= m
@@ -234,24 +248,23 @@ class Adam(Optimizer):
         pairs = [s for mv in zip(self.slots["momentum"], self.slots["velocity"]) for s in mv]
         return pairs + (self.slots["velocity_hat"] if self.amsgrad else [])
 
-    def apply(self, grads, params):
+    def begin_step(self):
         t = np.float32(self.iterations + 1)
         b1, b2 = np.float32(self.beta_1), np.float32(self.beta_2)
         # α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ), once per step, in float32 like Keras
         self._alpha = self._lr * np.sqrt(np.float32(1) - b2 ** t) / (np.float32(1) - b1 ** t)
-        super().apply(grads, params)
 
-    def update(self, i, g, w, lr):
-        m, v = self.slots["momentum"][i], self.slots["velocity"][i]
+    def update(self, xp, slot, g, w, lr):
+        m, v = slot["momentum"], slot["velocity"]
         m *= np.float32(self.beta_1)
         m += np.float32(1 - self.beta_1) * g              # m ← β₁m + (1 − β₁)g
         v *= np.float32(self.beta_2)
         v += np.float32(1 - self.beta_2) * (g * g)        # v ← β₂v + (1 − β₂)g²
         if self.amsgrad:
-            v_hat = self.slots["velocity_hat"][i]
-            np.maximum(v_hat, v, out=v_hat)
+            v_hat = slot["velocity_hat"]
+            xp.maximum_(v_hat, v)
             v = v_hat
-        w -= (m * self._alpha) / (np.sqrt(v) + np.float32(self.epsilon))
+        w -= (m * self._alpha) / (xp.sqrt(v) + np.float32(self.epsilon))
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

@@ -228,7 +228,8 @@ def test_unsupported_options_are_named(saved):
     _rewrite_config(saved, regularize)
     with pytest.raises(ValueError) as e:
         rnnkit.models.load_model(saved)
-    assert "layer 'dense' (Dense): option kernel_regularizer=" in _one_line(e)
+    assert "layer 'dense' (Dense): kernel_regularizer=" in _one_line(e)
+    assert "is not supported by rnnkit; remove it" in _one_line(e)
 
 
 def test_functional_models_are_refused(saved):

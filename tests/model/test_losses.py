@@ -180,3 +180,18 @@ def test_categorical_fused_gradient_equals_keras_for_rows_not_summing_to_one(ker
     assert ours.value(y, p) == pytest.approx(float(value.detach()), rel=1e-5)
     np.testing.assert_allclose(ours.logits_gradient(y, p), z.grad.numpy(), rtol=1e-4, atol=1e-7,
                                err_msg="the fused gradient must be p·Σy − y, as Keras's is")
+
+
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "categorical_crossentropy",
+                                  "sparse_categorical_crossentropy"])
+def test_non_finite_targets_read_as_fit_reports_them(loss):
+    """A loss checking targets (train_on_batch, evaluate) names a bad one as fit's input check."""
+    y_true = np.zeros((4, 3)) if loss == "categorical_crossentropy" else np.zeros((4, 1))
+    y_true[2, 0] = np.nan
+    y_pred = np.full((4, 3) if loss != "binary_crossentropy" else (4, 1), 0.5, np.float32)
+    if loss == "sparse_categorical_crossentropy":
+        y_true = y_true[:, 0]
+    with pytest.raises(ValueError) as e:
+        losses.get(loss).check_targets(y_true, (None,) + y_pred.shape[1:])
+    assert str(e.value) == ("y contains NaN or infinite values in 1 sample(s) (first: sample 2); "
+                            "clean or impute them first")

@@ -12,6 +12,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from rnnkit import activations  # noqa: E402
 from rnnkit import layers as L  # noqa: E402
 from rnnkit.engines.torch_engine import CudnnOffNotice, TorchNetwork, build_module  # noqa: E402
 
@@ -207,8 +208,7 @@ def test_bidirectional_of_every_kind_with_state_and_dropout(kind):
 
 # ---- Dense, Embedding, Dropout ----------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("activation", ["linear", "relu", "tanh", "sigmoid", "hard_sigmoid",
-                                        "softmax"])
+@pytest.mark.parametrize("activation", activations.ALL_NAMES)   # every one rnnkit has
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_dense(dtype, activation, use_bias):
     layer = built(L.Dense(4, activation=activation, use_bias=use_bias, dtype=dtype))

@@ -6,7 +6,11 @@ import os
 import warnings
 
 from .. import progress
+from ..keras_options import KerasOptions
 from .monitor import MonitorCallback
+
+# Keras saves every N batches when save_freq is a number; rnnkit saves after epochs only.
+_KERAS_ONLY = KerasOptions(defaults={"save_freq": "epoch"})
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -23,9 +27,7 @@ class ModelCheckpoint(MonitorCallback):
         self.filepath = os.fspath(filepath)
         self.verbose = verbose
         self.save_best_only, self.save_weights_only = bool(save_best_only), bool(save_weights_only)
-        if save_freq != "epoch":
-            raise ValueError(f"ModelCheckpoint: save_freq={save_freq!r} is not supported; "
-                             f"expected 'epoch'")
+        _KERAS_ONLY.check_all("ModelCheckpoint", save_freq=save_freq)
         suffixes = (".weights.h5",) if save_weights_only else (".keras",)
         if not self.filepath.endswith(suffixes):
             kind = "weights file" if save_weights_only else "model file"

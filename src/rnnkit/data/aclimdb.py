@@ -22,6 +22,7 @@ from .corpus import LabelledTexts, TextDataset
 from .download import Hashes, fetch
 from .encoded import EncodedDataset, encode_like_keras
 from .errors import CorruptArchiveError, DataFormatError
+from .sources import DatasetSource, default_note, register
 
 FILENAME = "aclImdb_v1.tar.gz"
 CLASS_NAMES = ("neg", "pos")
@@ -139,3 +140,13 @@ def load_sequences(
     return encode_like_keras(dataset, num_words=num_words, skip_top=skip_top, maxlen=maxlen, seed=seed,
                              start_char=start_char, oov_char=oov_char, index_from=index_from,
                              word_index=word_index)
+
+
+def _note(data) -> str:
+    if data["encoding"] == "keras_imdb":
+        return default_note(data)
+    return f"{data['source']} (raw text, Tokenizer({data['num_words']}))"
+
+
+register(DatasetSource("aclimdb", load=lambda data: load_data(), note=_note,
+                       summary="the raw Stanford IMDB reviews (aclImdb_v1.tar.gz)"))

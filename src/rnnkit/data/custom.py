@@ -23,6 +23,7 @@ from typing import Any, Iterator, Sequence
 from .corpus import LabelledTexts, TextDataset
 from .errors import DataFormatError, MissingDataFileError
 from .labels import encode_labels
+from .sources import DatasetSource, register, split_of
 
 PathLike = str | os.PathLike
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -171,3 +172,35 @@ def load_data(
                               f"file {train_path}; a test file may only hold labels the training "
                               "file has") from None
     return TextDataset(train=train, test=test)
+
+
+# ---- as a recipe's data.source = "file" ---------------------------------------------------------
+def read_options(data) -> dict:
+    """How a recipe's ``[data]`` section reads a labelled file (``read_labelled_file``'s
+    keywords)."""
+    return {"text_column": data["text_column"], "label_column": data["label_column"],
+            "format": data["format"] or None, "encoding": data["file_encoding"],
+            "empty": data["empty"]}
+
+
+def _load_section(data) -> TextDataset:
+    return load_data(data["path"], data["test_path"] or None, test_split=data["test_split"],
+                     seed=data["split_seed"], classes=data["classes"] or None,
+                     **read_options(data))
+
+
+def _test_source(data) -> str:
+    if data["test_path"]:
+        return f"the test file {data['test_path']}"
+    return split_of(lambda d: d["path"])(data)
+
+
+def _note(data) -> str:
+    test = f", test {Path(data['test_path']).name}" if data["test_path"] else ""
+    return f"file {Path(data['path']).name}{test}"
+
+
+register(DatasetSource(
+    "file", load=_load_section, summary="your own data files", test_source=_test_source,
+    note=_note, selects=("path", "test_path"), exclusive=("path", "test_path", "classes"),
+    file_keys=("path", "test_path"), choose="--data FILE (which sets data.source = 'file')"))

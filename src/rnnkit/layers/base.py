@@ -25,7 +25,13 @@ import numpy as np
 
 from .. import config as _config
 from .. import random as _random
+from ..keras_options import KerasOptions, refuse_unknown
 from ..naming import clear_session, snake_case, unique_name  # noqa: F401 (re-exported)
+
+# Keras's regularizers, constraints and LoRA, which rnnkit lacks: accepted at None (as Keras
+# writes them in every config), refused otherwise.
+KERAS_ONLY = KerasOptions(defaults={"*_regularizer": None, "*_constraint": None,
+                                    "lora_rank": None})
 
 
 def check_fraction(name: str, value) -> float:
@@ -49,10 +55,8 @@ class Layer:
 
     def __init__(self, name: str | None = None, trainable: bool = True, dtype=None,
                  input_shape=None, seed: int | None = None, **kwargs):
-        _pop_absent_keras_options(kwargs, type(self).__name__)
-        if kwargs:
-            bad = ", ".join(sorted(kwargs))
-            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {bad}")
+        KERAS_ONLY.pop(type(self).__name__, kwargs)
+        refuse_unknown(type(self).__name__, kwargs)
         self.name = name or unique_name(snake_case(type(self).__name__))
         self.trainable = bool(trainable)
         self.dtype = _config.standardize_dtype(dtype)
@@ -171,16 +175,6 @@ class Layer:
                 f"got shape {x.shape}"
             )
         return x.astype(self.dtype, copy=False)
-
-
-def _pop_absent_keras_options(kwargs: dict, layer_type: str) -> None:
-    """Keras's regularizers, constraints and LoRA, which rnnkit lacks: accepted when None (as
-    Keras writes them in every config), refused otherwise."""
-    absent = [k for k in kwargs if k.endswith(("_regularizer", "_constraint")) or k == "lora_rank"]
-    for key in absent:
-        value = kwargs.pop(key)
-        if value is not None:
-            raise ValueError(f"{layer_type}: {key}={value!r} is not supported by rnnkit; remove it")
 
 
 def _rank_hint(rank: int) -> str:

@@ -21,26 +21,16 @@ import numpy as np
 
 from .. import kernels
 from ..blas import single_blas_thread
+from ..keras_options import KerasOptions
 from ..kernels import dispatch
 from ..kernels.dispatch import LoopCache
 from .base import Layer, check_fraction, check_positive_int
 from .cells import GRUCell, LSTMCell, RecurrentCell, RecurrentGrads, SimpleRNNCell, cell_class
 
-# Keras options about how a backend runs the loop: any value means the same here.
-_IGNORED_OPTIONS = ("unroll", "implementation", "use_cudnn")
-# Keras features rnnkit does not have: accepted only when off (as Keras configs write them).
-_ABSENT_FEATURES = ("time_major", "stateful")
-
-
-def _pop_keras_only_options(kwargs: dict, layer_type: str) -> None:
-    """Drop Keras-only options that change nothing here; refuse features we cannot honour."""
-    for key in _IGNORED_OPTIONS:
-        kwargs.pop(key, None)
-    for key in _ABSENT_FEATURES:
-        value = kwargs.pop(key, None)
-        if value not in (None, False):
-            raise ValueError(f"{layer_type}: {key}={value!r} is not supported by rnnkit; "
-                             f"remove it")
+# Keras options about how a backend runs the loop (any value means the same here), and Keras
+# features rnnkit does not have (accepted only when off, as Keras configs write them).
+_KERAS_ONLY = KerasOptions(ignored=frozenset({"unroll", "implementation", "use_cudnn"}),
+                           defaults={"time_major": False, "stateful": False}, none_is_off=True)
 
 
 def _ids_hint(shape) -> str:
@@ -130,7 +120,7 @@ class RNN(Layer):
     def __init__(self, cell: RecurrentCell, dropout=0.0, recurrent_dropout=0.0,
                  return_sequences=False, return_state=False, go_backwards=False,
                  zero_output_for_mask=False, bptt_truncate: int | None = None, **kwargs):
-        _pop_keras_only_options(kwargs, type(self).__name__)
+        _KERAS_ONLY.pop(type(self).__name__, kwargs)
         super().__init__(**kwargs)
         self.cell = _check_cell(cell, type(self).__name__)
         self.units = cell.units

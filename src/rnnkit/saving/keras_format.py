@@ -21,6 +21,7 @@ from ..layers import cells
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
+from ..keras_options import KerasOptions
 
 # The config keys Keras 3 writes for each layer class (keras 3.15, get_config()).
 _RNN_COMMON = ("name", "trainable", "dtype", "return_sequences", "return_state", "go_backwards",
@@ -61,8 +62,10 @@ KERAS_ONLY_NEUTRAL = {
     "lora_rank": None, "lora_alpha": None, "input_axes": None, "output_axes": None,
     "dtype": None,
 }
-# Keras options that do not change the math, whatever their value.
-_MATH_NEUTRAL = {"unroll", "dtype"}
+# Reading: those at their neutral values, or at None (Keras's "unset"), are dropped, as are
+# options that do not change the math whatever their value; any other value is refused.
+_READ = KerasOptions(ignored=frozenset({"unroll", "dtype"}), defaults=KERAS_ONLY_NEUTRAL,
+                     none_is_off=True)
 _NESTED_LAYER_KEYS = ("layer", "backward_layer", "cell")
 
 
@@ -145,16 +148,10 @@ def _accepted_params(cls) -> set[str]:
 def keep_supported(owner: str, cls, config: dict) -> dict:
     """``config`` minus Keras-only options at neutral values; others rnnkit lacks are refused."""
     accepted = _accepted_params(cls)
-    kept = {}
     for key, value in config.items():
-        if key in accepted:
-            kept[key] = value
-        elif key in _MATH_NEUTRAL or value is None or value == KERAS_ONLY_NEUTRAL.get(key, None):
-            continue
-        else:
-            raise UnsupportedModelError(f"{owner}: option {key}={value!r} is not supported by "
-                                        f"rnnkit")
-    return kept
+        if key not in accepted:
+            _READ.check(owner, key, value, UnsupportedModelError)
+    return {key: value for key, value in config.items() if key in accepted}
 
 
 # ---- values -----------------------------------------------------------------------------------
@@ -312,10 +309,11 @@ def compile_to_keras(model) -> dict:
 
 def compile_from_keras(compile_config: dict) -> dict:
     """Keyword arguments for ``model.compile`` from a Keras compile_config."""
-    for key in ("loss_weights", "weighted_metrics"):
-        if compile_config.get(key):
-            raise UnsupportedModelError(f"compile option {key}={compile_config[key]!r} is not "
-                                        f"supported by rnnkit")
+    # imported here, as Sequential is in model_from_keras_json: the model module loads later
+    from ..model import COMPILE_KERAS_ONLY
+    for key in ("loss_weights", "weighted_metrics"):   # Keras may write [] or {} for "none"
+        COMPILE_KERAS_ONLY.check("compile", key, compile_config.get(key) or None,
+                                 UnsupportedModelError)
     return {"optimizer": _optimizer_from_keras(compile_config.get("optimizer", "rmsprop")),
             "loss": _loss_from_keras(compile_config.get("loss")),
             "metrics": [_metric_from_keras(m) for m in _flat(compile_config.get("metrics"))]}

@@ -183,16 +183,17 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def _evaluation_texts(run: Run, args: argparse.Namespace):
     """The texts to evaluate on, read with the run's columns and options unless flags say."""
+    from ..data import sources
     from ..datasets import custom
-    from .data import SOURCES, load_texts, read_options, test_source
+    from .data import load_texts, read_options, test_source
     data = dict(run.config["data"])
     for dest in ("text_column", "label_column", "format", "encoding"):
         if getattr(args, dest) is not None:
             data[DATA_FLAGS[dest]] = getattr(args, dest)
-    if args.data is None and not (data["source"] == "file" and data["test_path"]):
+    if args.data is None and not data["test_path"]:
         return load_texts(data).test, f"the run's test set ({test_source(data)})"
     path = args.data or data["test_path"]   # a test file is read alone, not with its train file
-    if path in SOURCES[:-1]:
+    if path in sources.names() and not sources.get(path).file_keys:   # a named dataset
         return load_texts({**data, "source": path}).test, path
     # All of the file is the test set; one class alone is fine here (a file of positives).
     where = path if args.data else f"the run's test file {path}"

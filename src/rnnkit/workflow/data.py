@@ -1,11 +1,11 @@
 """A recipe's ``[data]`` section → train/validation/test arrays and the fitted encoder.
 
-Sources are the loaders of ``rnnkit.datasets`` (all offline-capable through the cache):
-``movie_reviews`` (embedded, the default), ``aclimdb`` (the raw Stanford reviews: its test split
-is the test set), ``reuters21578`` (ModApte, the N most frequent single-label topics) and
-``file`` (your own CSV/TSV/JSONL file of texts and labels, with its own test file or a seeded
-stratified split). The encoder is fitted on the training texts only, so no test word leaks into
-the vocabulary.
+Sources are the registered dataset sources of ``rnnkit.data.sources`` (all offline-capable
+through the cache): ``movie_reviews`` (embedded, the default), ``aclimdb`` (the raw Stanford
+reviews: its test split is the test set), ``reuters21578`` (ModApte, the N most frequent
+single-label topics) and ``file`` (your own CSV/TSV/JSONL file of texts and labels, with its own
+test file or a seeded stratified split), and any other a module registers. The encoder is
+fitted on the training texts only, so no test word leaks into the vocabulary.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from ..data import sources
 from ..data.corpus import LabelledTexts, TextDataset
+from ..data.custom import read_options  # noqa: F401 (re-exported: evaluate reads files alike)
 from ..data.split import stratified_split_indices
 from ..random import make_rng
 from .classes import Classes
 from .encoders import KerasImdbEncoder, TokenizerEncoder
-
-SOURCES = ("movie_reviews", "aclimdb", "reuters21578", "file")
 
 
 @dataclass
@@ -46,39 +46,12 @@ class PreparedData:
 
 def load_texts(data: dict) -> TextDataset:
     """The train/test texts of a ``[data]`` section's source."""
-    from .. import datasets
-
-    source = data["source"]
-    if source == "movie_reviews":
-        return datasets.movie_reviews.load_data(test_split=data["test_split"],
-                                                seed=data["split_seed"])
-    if source == "aclimdb":
-        return datasets.aclimdb.load_data()
-    if source == "reuters21578":
-        return datasets.reuters21578.load_data(categories=data["categories"])
-    if source == "file":
-        return datasets.custom.load_data(
-            data["path"], data["test_path"] or None, test_split=data["test_split"],
-            seed=data["split_seed"], classes=data["classes"] or None, **read_options(data))
-    raise ValueError(f"unknown data.source {source!r}; use one of {', '.join(SOURCES)}")
-
-
-def read_options(data: dict) -> dict:
-    """How a ``[data]`` section reads a labelled file (``custom.read_labelled_file``'s keywords)."""
-    return {"text_column": data["text_column"], "label_column": data["label_column"],
-            "format": data["format"] or None, "encoding": data["file_encoding"],
-            "empty": data["empty"]}
+    return sources.get(data["source"]).load(data)
 
 
 def test_source(data: dict) -> str:
     """Where a ``[data]`` section's test set comes from, in words."""
-    if data["source"] == "file" and data["test_path"]:
-        return f"the test file {data['test_path']}"
-    if data["source"] in ("file", "movie_reviews"):
-        where = data["path"] if data["source"] == "file" else "the movie reviews"
-        return (f"a {data['test_split']:.0%} stratified split of {where} "
-                f"(data.split_seed {data['split_seed']})")
-    return f"the {data['source']} test split"
+    return sources.get(data["source"]).describe_test(data)
 
 
 def fit_encoder(data: dict, texts: list[str]):

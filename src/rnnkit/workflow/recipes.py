@@ -23,6 +23,7 @@ else:  # pragma: no cover - Python 3.10 uses the backport declared in pyproject
     import tomli as tomllib
 
 
+from ..data import sources
 from ..errors import UserError
 
 
@@ -35,7 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "name": "",
     "description": "",
     "data": {
-        # movie_reviews | aclimdb | reuters21578 | file
+        # a registered dataset source (rnnkit.data.sources): movie_reviews | aclimdb |
+        # reuters21578 | file | …
         "source": "movie_reviews",
         "path": "",                 # source = "file": a CSV/TSV/JSONL file of texts and labels
         "test_path": "",            # source = "file": a separate test file ("" = split path)
@@ -150,8 +152,9 @@ def load(name_or_path: str, overrides: list[str] | None = None,
 
 def other_data(own: dict, data: dict) -> bool:
     """Whether ``data`` reads other texts or labels than a recipe's own ``[data]`` section."""
-    keys = ("source", "path", "test_path", "label_column", "categories")
-    return any(own[k] != data[k] for k in keys)
+    keys = {"source", "label_column"} | {key for source in sources.registered().values()
+                                         for key in source.selects}
+    return any(own.get(k) != data.get(k) for k in keys)
 
 
 def _read_recipe(name_or_path: str) -> dict:

@@ -7,6 +7,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..data import sources
 from . import plots, runs
 from .recipes import reported_text
 from .train import read_history
@@ -28,18 +29,7 @@ def _fmt(value, spec: str = ".4f") -> str:
 
 
 def _data_note(config: dict) -> str:
-    data = config["data"]
-    note = data["source"]
-    if data["encoding"] == "keras_imdb":
-        note += " (Keras IMDB ids)"
-    elif data["source"] == "aclimdb":
-        note += f" (raw text, Tokenizer({data['num_words']}))"
-    if data["source"] == "reuters21578":
-        note += f" (ModApte, top {data['categories']})"
-    if data["source"] == "file":
-        note = f"file {Path(data['path']).name}" + (f", test {Path(data['test_path']).name}"
-                                                     if data["test_path"] else "")
-    return note
+    return sources.get(config["data"]["source"]).describe(config["data"])
 
 
 def row_for(run_dir: Path) -> Row:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..callbacks import Callback, EarlyStopping, ModelCheckpoint
+from ..data import sources
 from ..engines.process_rank import is_writer
 from . import plots, runs
 from .build import build_model
@@ -126,8 +127,8 @@ def with_absolute_paths(config: dict) -> dict:
     """``config`` with its data files' paths absolute, so that the run's config.json, and
     ``evaluate`` on the run, work from any folder."""
     data = dict(config["data"])
-    for key in ("path", "test_path"):
-        if data["source"] == "file" and data[key]:
+    for key in sources.get(data["source"]).file_keys:
+        if data[key]:
             data[key] = str(Path(data[key]).absolute())
     return {**config, "data": data}
 

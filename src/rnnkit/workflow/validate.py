@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import losses, optimizers
+from ..data import sources
 from ..data.custom import FORMATS
-from .data import SOURCES
 from .recipes import RecipeError
 
 #: data keys that have a flag of their own on ``rnnkit train`` (the rest are ``--set key=…``)
@@ -25,10 +25,7 @@ CLI_SPELLING = {"text_column": "--text-column", "label_column": "--label-column"
                 "format": "--format", "encoding": "--encoding",
                 "classes": "--set data.classes=", "empty": "--set data.empty="}
 
-FILE_ONLY = ("path", "test_path", "classes")
-
 CHOICES = {
-    "data.source": SOURCES,
     "data.format": ("", "csv", "tsv", "jsonl"),
     "data.empty": ("error", "drop", "keep"),
     "data.encoding": ("tokenizer", "keras_imdb"),
@@ -53,7 +50,7 @@ def spell(key: str) -> str:
 
 def check_config(config: dict) -> None:
     """Raise RecipeError for the first bad value of ``config`` (files included)."""
-    for key, allowed in CHOICES.items():
+    for key, allowed in {"data.source": sources.names(), **CHOICES}.items():
         value = _get(config, key)
         if value not in allowed:
             shown = ", ".join(repr(a) for a in allowed if a) + (" (or '' to infer it)"
@@ -123,14 +120,14 @@ def _check_data(data: dict) -> None:
     except LookupError:
         raise RecipeError(f"--encoding: unknown text encoding {data['file_encoding']!r}; use "
                           f"e.g. utf-8, latin-1 or cp1252") from None
-    if data["source"] == "file":
+    source = sources.get(data["source"])
+    if source.file_keys:
         _check_files(data)
-    else:
-        for key in FILE_ONLY:
-            if data[key]:
-                raise RecipeError(f"{spell('data.' + key)} applies to your own data files, but "
-                                  f"data.source is {data['source']!r}; use --data FILE (which "
-                                  f"sets data.source = 'file') or leave it out")
+    for other in sources.registered().values():
+        for key in (k for k in other.exclusive if other is not source and data.get(k)):
+            raise RecipeError(f"{spell('data.' + key)} applies to {other.summary}, but "
+                              f"data.source is {data['source']!r}; use {other.how_to_choose()} "
+                              f"or leave it out")
 
 
 def _check_files(data: dict) -> None:

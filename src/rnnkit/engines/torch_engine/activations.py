@@ -1,9 +1,14 @@
-"""rnnkit's elementwise activations and softmax as torch functions (same names, same math)."""
+"""rnnkit's elementwise activations and softmax as torch functions (same names, same math).
+
+Which activations exist is rnnkit.activations' table (``ALL_NAMES``); this module only gives each
+name its torch operation, and fails to import if a name there has none here.
+"""
 
 from __future__ import annotations
 
 from typing import Callable
 
+from ... import activations
 from .torch_import import import_torch
 
 torch = import_torch()
@@ -14,7 +19,7 @@ def _hard_sigmoid(x):
     return torch.clamp(x / 6.0 + 0.5, 0.0, 1.0)
 
 
-FUNCTIONS: dict[str, Callable] = {
+_TORCH_OPS: dict[str, Callable] = {
     "linear": lambda x: x,
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
@@ -22,11 +27,10 @@ FUNCTIONS: dict[str, Callable] = {
     "hard_sigmoid": _hard_sigmoid,
     "softmax": lambda x: torch.softmax(x, dim=-1),
 }
+#: one torch function per rnnkit activation name, in rnnkit's order (a missing one: KeyError)
+FUNCTIONS: dict[str, Callable] = {name: _TORCH_OPS[name] for name in activations.ALL_NAMES}
 
 
-def get(name: str) -> Callable:
-    """The torch function for an rnnkit activation name ('tanh', 'sigmoid', …)."""
-    if name not in FUNCTIONS:
-        raise ValueError(f"the torch engine has no activation {name!r}; expected one of "
-                         f"{', '.join(FUNCTIONS)}")
-    return FUNCTIONS[name]
+def get(identifier) -> Callable:
+    """The torch function for an rnnkit activation identifier ('tanh', None, a Keras dict, …)."""
+    return FUNCTIONS[activations.normalize(identifier)]
