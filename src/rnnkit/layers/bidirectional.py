@@ -7,9 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import Layer
-from .recurrent import RNN, RNNCache
-
 from .merge import MERGES
+from .recurrent import RNN, RNNCache
 
 MERGE_MODES = tuple(MERGES)
 

@@ -25,7 +25,14 @@ from ..keras_options import KerasOptions
 from ..kernels import dispatch
 from ..kernels.dispatch import LoopCache
 from .base import Layer, check_fraction, check_positive_int
-from .cells import GRUCell, LSTMCell, RecurrentCell, RecurrentGrads, SimpleRNNCell, cell_class
+from .cells import (
+    GRUCell,
+    LSTMCell,
+    RecurrentCell,
+    RecurrentGrads,
+    SimpleRNNCell,
+    cell_class,
+)
 
 # Keras options about how a backend runs the loop (any value means the same here), and Keras
 # features rnnkit does not have (accepted only when off, as Keras configs write them).

@@ -17,11 +17,11 @@ import inspect
 from .. import config as _config
 from .. import initializers as inits
 from .. import layers as layers_module
-from ..layers import cells
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from ..keras_options import KerasOptions
+from ..layers import cells
 
 # The config keys Keras 3 writes for each layer class (keras 3.15, get_config()).
 _RNN_COMMON = ("name", "trainable", "dtype", "return_sequences", "return_state", "go_backwards",
