@@ -15,7 +15,13 @@ import pytest
 import rnnkit
 from rnnkit import layers as L
 from rnnkit.gradcheck import check_gradients
-from rnnkit.layers.cells import RecurrentCell, recurrent_matmul, recurrent_matmul_backward
+from rnnkit.layers.cells import (
+    RecurrentCell,
+    recurrent_matmul,
+    recurrent_matmul_backward,
+)
+
+from ._cell_helpers import B, F, T, U, inputs, padding, randomized
 
 
 @dataclass
@@ -24,7 +30,6 @@ class LeakyStepCache:
     g: np.ndarray                 # tanh(xw + h̃·U)
     masks: np.ndarray | None
 
-B, T, F, U = 3, 5, 4, 3
 
 
 class LeakyRNNCell(RecurrentCell):
@@ -69,29 +74,12 @@ def leaky(dtype="float64", **kw):
     return L.RNN(LeakyRNNCell(U, leak=0.3), dtype=dtype, **kw)
 
 
-def randomized(layer, seed=0, shape=(None, T, F)):
-    layer.ensure_built(shape)
-    rng = np.random.default_rng(seed)
-    layer.set_weights([rng.uniform(-0.6, 0.6, w.shape).astype(w.dtype) for w in layer.params()])
-    return layer
-
-
-def inputs(dtype="float64", seed=0):
-    return np.random.default_rng(seed).standard_normal((B, T, F)).astype(dtype)
-
-
-def pre_padding():
-    mask = np.ones((B, T), bool)
-    mask[0, :2] = False
-    return mask
-
-
 # ---- NumPy engine -------------------------------------------------------------------------------
 @pytest.mark.parametrize("options", [
     {}, {"return_sequences": True}, {"go_backwards": True, "return_sequences": True},
     {"return_state": True}])
 def test_a_cell_defined_outside_passes_the_gradient_check(options):
-    errors = check_gradients(randomized(leaky(**options)), inputs(), mask=pre_padding())
+    errors = check_gradients(randomized(leaky(**options)), inputs(), mask=padding())
     assert max(errors.values()) < 1e-6, errors
 
 
@@ -133,7 +121,7 @@ def test_rnn_of_a_keras_cell_equals_the_named_layer():
     generic = L.RNN(L.LSTMCell(U), return_sequences=True, dtype="float64")
     generic.ensure_built((None, T, F))
     generic.set_weights(named.get_weights())
-    np.testing.assert_array_equal(generic(x, mask=pre_padding()), named(x, mask=pre_padding()))
+    np.testing.assert_array_equal(generic(x, mask=padding()), named(x, mask=padding()))
 
 
 def test_bidirectional_wraps_rnn_of_a_cell():
@@ -147,7 +135,7 @@ def test_bidirectional_wraps_rnn_of_a_cell():
     fwd = bi.forward_layer(x)
     back = bi.backward_layer(x)[:, ::-1]
     np.testing.assert_allclose(y, np.concatenate([fwd, back], -1), atol=1e-12)
-    errors = check_gradients(randomized(L.Bidirectional(leaky())), inputs(), mask=pre_padding())
+    errors = check_gradients(randomized(L.Bidirectional(leaky())), inputs(), mask=padding())
     assert max(errors.values()) < 1e-6, errors
 
 
@@ -200,7 +188,7 @@ def test_torch_engine_runs_the_cell_equal_to_numpy(options):
     torch = _torch()
     from rnnkit.engines.torch_engine import CudnnOffNotice, build_module
     layer = randomized(leaky("float32", **options))
-    x, mask = inputs("float32"), pre_padding()
+    x, mask = inputs("float32"), padding()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CudnnOffNotice)
         module = build_module(layer)

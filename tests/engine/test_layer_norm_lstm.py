@@ -16,25 +16,11 @@ from rnnkit import layers as L
 from rnnkit.gradcheck import check_gradients
 from rnnkit.layers.layer_norm_lstm import LayerNormLSTM, LayerNormLSTMCell
 
-B, T, F, U = 3, 5, 4, 3
+from ._cell_helpers import F, T, U, inputs, padding, randomized
 
 
-def randomized(layer, seed=0, shape=(None, T, F)):
-    layer.ensure_built(shape)
-    rng = np.random.default_rng(seed)
-    layer.set_weights([rng.uniform(-0.8, 0.8, w.shape).astype(w.dtype) for w in layer.params()])
-    return layer
-
-
-def inputs(dtype="float64", seed=0):
-    return np.random.default_rng(seed).standard_normal((B, T, F)).astype(dtype)
-
-
-def padding():
-    mask = np.ones((B, T), bool)
-    mask[0, :2] = False
-    mask[2, -1] = False
-    return mask
+def randomized_ln(layer):
+    return randomized(layer, scale=0.8)
 
 
 def test_weights_are_the_lstm_s_then_three_norms():
@@ -59,20 +45,21 @@ def test_weights_are_the_lstm_s_then_three_norms():
     {"return_state": True, "return_sequences": True}, {"use_bias": False},
     {"activation": "relu"}])
 def test_gradient_check(options):
-    layer = randomized(LayerNormLSTM(U, dtype="float64", **options))
+    layer = randomized_ln(LayerNormLSTM(U, dtype="float64", **options))
     errors = check_gradients(layer, inputs(), mask=padding())
     assert max(errors.values()) < 1e-6, errors
 
 
 def test_gradient_check_with_dropout_in_training():
-    layer = randomized(LayerNormLSTM(U, dropout=0.2, recurrent_dropout=0.3,
+    layer = randomized_ln(LayerNormLSTM(U, dropout=0.2, recurrent_dropout=0.3,
                                      return_sequences=True, dtype="float64"))
     errors = check_gradients(layer, inputs(), training=True)
     assert max(errors.values()) < 1e-6, errors
 
 
 def test_gradient_check_inside_bidirectional():
-    layer = randomized(L.Bidirectional(LayerNormLSTM(U, return_sequences=True, dtype="float64")))
+    layer = randomized_ln(L.Bidirectional(LayerNormLSTM(U, return_sequences=True,
+                                                        dtype="float64")))
     errors = check_gradients(layer, inputs(), mask=padding())
     assert max(errors.values()) < 1e-6, errors
 
@@ -80,7 +67,7 @@ def test_gradient_check_inside_bidirectional():
 def test_the_state_is_normalized():
     """c' = LN_c(…): with γ_c = 1, β_c = 0 every row of the final cell state has mean 0 and
     variance var/(var + ε) < 1 — an LSTM's cell state has neither."""
-    layer = randomized(LayerNormLSTM(U, return_state=True, dtype="float64"))
+    layer = randomized_ln(LayerNormLSTM(U, return_state=True, dtype="float64"))
     weights = layer.get_weights()
     weights[7][:], weights[8][:] = 1.0, 0.0
     layer.set_weights(weights)
@@ -131,7 +118,7 @@ def test_save_and_load(tmp_path):
 def test_torch_engine_equals_numpy(options):
     torch = pytest.importorskip("torch")
     from rnnkit.engines.torch_engine import CudnnOffNotice, build_module
-    layer = randomized(LayerNormLSTM(U, dtype="float32", **options))
+    layer = randomized_ln(LayerNormLSTM(U, dtype="float32", **options))
     x, mask = inputs("float32"), padding()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CudnnOffNotice)
@@ -195,7 +182,7 @@ def test_equals_the_same_cell_built_from_keras_layers():
             h = ops.sigmoid(z_o) * ops.tanh(c)
             return h, [h, c]
 
-    ours = randomized(LayerNormLSTM(U, return_sequences=True, dtype="float32"))
+    ours = randomized_ln(LayerNormLSTM(U, return_sequences=True, dtype="float32"))
     theirs = keras.layers.RNN(KerasLayerNormLSTMCell(U), return_sequences=True)
     theirs.build((None, T, F))
     w = ours.get_weights()
