@@ -21,7 +21,8 @@ from rnnkit.layers.cells import (
     recurrent_matmul_backward,
 )
 
-from ._cell_helpers import B, F, T, U, inputs, padding, randomized
+from ._cell_helpers import (B, F, T, U, assert_torch_engine_equal, inputs, padding, randomized,
+                            reloaded, token_data)
 
 
 @dataclass
@@ -149,21 +150,12 @@ def _model(engine_dtype="float32"):
     return model
 
 
-def _ids(seed=0, n=32):
-    rng = np.random.default_rng(seed)
-    x = rng.integers(1, 20, (n, T))
-    x[: n // 2, :2] = 0
-    return x, (x[:, -1] > 10).astype("float32")
-
-
 def test_a_model_with_the_cell_saves_and_loads(tmp_path):
-    x, y = _ids()
     model = _model()
-    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
-    model.save(tmp_path / "leaky.keras")
-    loaded = rnnkit.models.load_model(tmp_path / "leaky.keras")
+    loaded = reloaded(model, tmp_path / "leaky.keras")
     assert isinstance(loaded.layers[2].cell, LeakyRNNCell)
     assert loaded.layers[2].cell.leak == 0.5
+    x, _ = token_data()
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
@@ -185,28 +177,14 @@ def _torch():
 
 @pytest.mark.parametrize("options", [{}, {"return_sequences": True, "go_backwards": True}])
 def test_torch_engine_runs_the_cell_equal_to_numpy(options):
-    torch = _torch()
-    from rnnkit.engines.torch_engine import CudnnOffNotice, build_module
-    layer = randomized(leaky("float32", **options))
-    x, mask = inputs("float32"), padding()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CudnnOffNotice)
-        module = build_module(layer)
-    x_t = torch.tensor(x, requires_grad=True)
-    y_t = module(x_t, torch.tensor(mask))
-    dy = np.random.default_rng(1).standard_normal(y_t.shape).astype("float32")
-    (y_t * torch.tensor(dy)).sum().backward()
-    y, cache = layer.forward_train(x, training=False, mask=mask)
-    np.testing.assert_allclose(y_t.detach().numpy(), y, atol=1e-5)
-    dx, grads = layer.backward(dy, cache)
-    np.testing.assert_allclose(x_t.grad.numpy(), dx, atol=1e-5)
-    for name, t, n in zip(layer.weight_names, module.keras_grads(), grads, strict=True):
-        np.testing.assert_allclose(t, n, atol=1e-5, err_msg=name)
+    _torch()
+    assert_torch_engine_equal(randomized(leaky("float32", **options)), inputs("float32"),
+                              padding())
 
 
 def test_the_model_trains_the_same_on_both_engines():
     _torch()
-    x, y = _ids()
+    x, y = token_data()
     histories = {}
     for engine in ("numpy", "torch"):
         model = _model()

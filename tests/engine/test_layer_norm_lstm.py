@@ -16,7 +16,8 @@ from rnnkit import layers as L
 from rnnkit.gradcheck import check_gradients
 from rnnkit.layers.layer_norm_lstm import LayerNormLSTM, LayerNormLSTMCell
 
-from ._cell_helpers import F, T, U, inputs, padding, randomized
+from ._cell_helpers import (F, T, U, assert_torch_engine_equal, inputs, padding, randomized,
+                            reloaded, token_data)
 
 
 def randomized_ln(layer):
@@ -95,20 +96,11 @@ def _model():
     return model
 
 
-def _ids(n=32):
-    rng = np.random.default_rng(0)
-    x = rng.integers(1, 20, (n, T))
-    x[: n // 2, :2] = 0
-    return x, (x[:, -1] > 10).astype("float32")
-
-
 def test_save_and_load(tmp_path):
-    x, y = _ids()
     model = _model()
-    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
-    model.save(tmp_path / "ln.keras")
-    loaded = rnnkit.models.load_model(tmp_path / "ln.keras")
+    loaded = reloaded(model, tmp_path / "ln.keras")
     assert type(loaded.layers[2]).__name__ == "LayerNormLSTM"
+    x, _ = token_data()
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
@@ -116,32 +108,14 @@ def test_save_and_load(tmp_path):
 @pytest.mark.parametrize("options", [
     {}, {"return_sequences": True, "go_backwards": True}, {"return_state": True}])
 def test_torch_engine_equals_numpy(options):
-    torch = pytest.importorskip("torch")
-    from rnnkit.engines.torch_engine import CudnnOffNotice, build_module
+    pytest.importorskip("torch")
     layer = randomized_ln(LayerNormLSTM(U, dtype="float32", **options))
-    x, mask = inputs("float32"), padding()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CudnnOffNotice)
-        module = build_module(layer)
-    x_t = torch.tensor(x, requires_grad=True)
-    outs_t = module(x_t, torch.tensor(mask))
-    outs_t = outs_t if isinstance(outs_t, list) else [outs_t]
-    dys = [np.random.default_rng(i).standard_normal(o.shape).astype("float32")
-           for i, o in enumerate(outs_t)]
-    sum((o * torch.tensor(d)).sum() for o, d in zip(outs_t, dys)).backward()
-    y, cache = layer.forward_train(x, training=False, mask=mask)
-    outs = y if isinstance(y, list) else [y]
-    for o_t, o in zip(outs_t, outs, strict=True):
-        np.testing.assert_allclose(o_t.detach().numpy(), o, atol=1e-5)
-    dx, grads = layer.backward(dys if isinstance(y, list) else dys[0], cache)
-    np.testing.assert_allclose(x_t.grad.numpy(), dx, atol=1e-5)
-    for name, g_t, g in zip(layer.weight_names, module.keras_grads(), grads, strict=True):
-        np.testing.assert_allclose(g_t, g, atol=1e-5, err_msg=name)
+    assert_torch_engine_equal(layer, inputs("float32"), padding())
 
 
 def test_training_is_the_same_on_both_engines():
     pytest.importorskip("torch")
-    x, y = _ids()
+    x, y = token_data()
     losses = {}
     for engine in ("numpy", "torch"):
         model = _model()
