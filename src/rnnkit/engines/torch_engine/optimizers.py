@@ -5,7 +5,7 @@ Keras adds it inside (√(v + ε)), and its Adam adds ε to the bias-corrected �
 the correction into the step size (α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ), then α·m/(√v + ε)). Both differ
 from Keras by more than rounding early in training. Instead the rnnkit optimizer's own rule
 (``Optimizer.step``, written once for NumPy arrays and torch tensors alike) runs on the tensors,
-given ``TORCH``, the torch spelling of the few operations the two libraries name differently.
+given ``OPS`` (ops.py), the torch spelling of the few operations the two libraries name differently.
 
 State lives in the rnnkit optimizer (``iterations``, ``learning_rate``, ``slots``), so a
 ReduceLROnPlateau callback, saving and loading see one optimizer whichever engine trains. On the
@@ -17,28 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from ... import optimizers as rk
+from .ops import OPS
 from .torch_import import import_torch
 
 torch = import_torch()
 
 
-class TorchOps:
-    """``rnnkit.array_ops.ArrayOps`` for torch tensors."""
-
-    @staticmethod
-    def sqrt(x):
-        return torch.sqrt(x)
-
-    @staticmethod
-    def cast(x, like):
-        return x.to(like.dtype)
-
-    @staticmethod
-    def maximum_(a, b) -> None:
-        torch.maximum(a, b, out=a)
-
-
-TORCH = TorchOps()
 
 
 class KerasRule:
@@ -67,4 +51,4 @@ class KerasRule:
     @torch.no_grad()
     def step(self, grads: list) -> None:
         """Update the parameters in place from ``grads`` (same order), as ``Optimizer.apply``."""
-        self.opt.step(TORCH, grads, self.params, self.slots)
+        self.opt.step(OPS, grads, self.params, self.slots)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import warnings
 
 from . import weight_mapping as wm
-from .cells import OPS
+from .ops import OPS
 from .parameters import KerasParameters
 from .torch_import import import_torch
 
