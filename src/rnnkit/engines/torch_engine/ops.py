@@ -1,11 +1,14 @@
-"""What a cell's ``torch_step`` is handed: torch helpers in Keras's layout and gate order.
+"""The torch spellings rnnkit's engine-agnostic code asks for: one namespace, ``OPS``.
 
-A cell writes its step once for torch (``RecurrentCell.torch_step``, beside its NumPy ``step``)
-against these helpers, so that a cell file never imports torch at module level:
+Code written once for both engines is handed a namespace of the few operations NumPy and torch
+name differently:
 
-* ``ops.act(activation)`` — the torch function of an rnnkit activation (tanh, sigmoid, …);
-* ``ops.recurrent_matmul(h, U, masks)`` — h·U (batch, k·u) for U (u, k·u); with recurrent
-  dropout masks (k, batch, u) every gate block g sees its own masked copy h ⊙ m_g (Keras).
+* a cell's ``torch_step`` (its step beside the NumPy one, layers/cells.py) uses
+  ``ops.act(activation)`` — the torch function of an rnnkit activation — and
+  ``ops.recurrent_matmul(h, U, masks)`` — h·U (batch, k·u) for U (u, k·u); with recurrent dropout
+  masks (k, batch, u) every gate block g sees its own masked copy h ⊙ m_g (Keras);
+* the optimizers' update rules (``Optimizer.step``, optimizers.py) use ``sqrt``, ``cast`` and
+  ``maximum_``, the ``rnnkit.array_ops.ArrayOps`` protocol that ``NumpyOps`` serves for NumPy.
 """
 
 from __future__ import annotations
@@ -17,9 +20,18 @@ torch = import_torch()
 
 
 class TorchOps:
-    """The helpers a ``torch_step`` uses; stateless, one shared instance (``OPS``)."""
+    """Stateless; one shared instance, ``OPS``."""
 
     torch = torch
+    sqrt = staticmethod(torch.sqrt)
+
+    @staticmethod
+    def cast(x, like):
+        return x.to(like.dtype)
+
+    @staticmethod
+    def maximum_(a, b) -> None:
+        torch.maximum(a, b, out=a)            # a ← max(a, b) in place (AMSGrad's v̂)
 
     @staticmethod
     def act(fn):
