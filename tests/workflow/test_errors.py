@@ -42,6 +42,19 @@ def test_bad_layer_argument_names_the_layer(capsys, tiny_recipe, tmp_path):
             "--set", "model.layers.1.unitz=3"], capsys, "model.layers.1", "GRU")
 
 
+@pytest.mark.parametrize("item, needle", [("model.layers.1.units=-1", "units must be a positive"),
+                                          ("model.layers.1.dropout=2", "dropout must be a float")])
+def test_a_layer_argument_out_of_range_names_the_layer(capsys, tiny_recipe, item, needle):
+    _fails(["summary", str(tiny_recipe), "--set", item], capsys, "model.layers.1", needle)
+
+
+@pytest.mark.parametrize("damage", [b"not a zip file", b""])
+def test_a_damaged_model_file_in_a_run_is_one_line(capsys, trained_run, damage):
+    (trained_run / "model.keras").write_bytes(damage)
+    _fails(["evaluate", str(trained_run)], capsys, "model.keras", "train the run again")
+    _fails(["predict", str(trained_run), "a fine film"], capsys, "model.keras")
+
+
 def test_run_directory_without_a_model(capsys, tmp_path):
     (tmp_path / "half").mkdir()
     _fails(["predict", str(tmp_path / "half"), "some text"], capsys, "no model.keras",

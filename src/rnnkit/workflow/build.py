@@ -35,7 +35,7 @@ def make_layer(spec: dict[str, Any], where: str):
         spec["layer"] = make_layer(spec["layer"], where + ".layer")
     try:
         return cls(**spec)
-    except TypeError as e:
+    except (TypeError, ValueError) as e:   # a wrong argument, or a value out of its range
         raise RecipeError(f"{where}: {kind}{_args(spec)} is not accepted ({e}); fix the layer's "
                           f"arguments in the recipe or --set") from None
 

@@ -12,8 +12,9 @@
                          precision/recall/F1, confusion matrix
         train.log        what happened, with timings
 
-Every file is written to a temporary name in the same folder and renamed into place, so an
-interrupted run never leaves a half-written file behind. A directory that already holds a run is
+Every file but the log is written to a temporary name in the same folder and renamed into place,
+so an interrupted run never leaves a half-written one behind; train.log is appended line by line
+(a logging FileHandler), so a crash leaves it complete up to its last line. A directory that already holds a run is
 never trained into again unless the user says ``--overwrite``.
 """
 
@@ -87,8 +88,12 @@ class Run:
         return self.config.get("name", self.path.name)
 
     def model(self):
-        from ..saving import load_model
-        return load_model(self.path / MODEL)
+        from ..saving import ModelFileError, UnsupportedModelError, load_model
+        try:
+            return load_model(self.path / MODEL)
+        except (ModelFileError, UnsupportedModelError) as e:   # one line that says what is wrong
+            raise RunError(f"{e}; train the run again (or restore {MODEL} from a backup)") \
+                from None
 
     def encoder(self):
         file = self.path / VOCABULARY
