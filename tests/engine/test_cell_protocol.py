@@ -165,6 +165,27 @@ def test_a_cell_without_step_backward_is_refused_by_name():
         L.RNN(NoBackwardCell(2))
 
 
+def test_a_second_cell_class_of_the_same_name_elsewhere_is_said(monkeypatch):
+    from rnnkit.layers import cells
+    monkeypatch.setitem(cells._CELLS, "LeakyRNNCell", LeakyRNNCell)   # restored afterwards
+    with pytest.warns(UserWarning, match="LeakyRNNCell of elsewhere replaces"):
+        type("LeakyRNNCell", (LeakyRNNCell,), {"__module__": "elsewhere"})
+
+
+def test_a_subclass_that_changes_the_math_does_not_inherit_the_fused_module():
+    _torch()
+    from rnnkit.engines.torch_engine.recurrent import fused_blockers
+
+    class HalfLSTMCell(L.LSTMCell):          # LSTM's weights, other math: no cuDNN for it
+        step, step_backward, torch_step = (LeakyRNNCell.step, LeakyRNNCell.step_backward,
+                                           LeakyRNNCell.torch_step)
+
+    layer = L.RNN(HalfLSTMCell(U))
+    always, _ = fused_blockers(layer)
+    assert always == ["HalfLSTMCell has no fused PyTorch module"]
+    assert fused_blockers(L.LSTM(U))[0] == []
+
+
 def test_something_that_is_not_a_cell_is_refused():
     with pytest.raises(TypeError, match="RecurrentCell"):
         L.RNN(object())

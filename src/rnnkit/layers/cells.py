@@ -23,6 +23,7 @@ over time).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -195,6 +196,11 @@ class RecurrentCell:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        known = _CELLS.get(cls.__name__)
+        if known is not None and known.__module__ != cls.__module__:
+            warnings.warn(f"recurrent cell {cls.__name__} of {cls.__module__} replaces the one of "
+                          f"{known.__module__} in the registry that loading reads; rename one",
+                          stacklevel=2)
         _CELLS[cls.__name__] = cls
 
     def missing_methods(self, names=("step", "step_backward")) -> list[str]:
@@ -205,9 +211,10 @@ class RecurrentCell:
         """(new states, this step's cache for ``step_backward``) from xw_t = x_t·W + b."""
         raise NotImplementedError
 
-    def step_backward(self, d_states, cache, grads: RecurrentGrads):
+    def step_backward(self, d_states, cache, grads):
         """(dL/dxw_t, dL/d(previous states)) from dL/d(new states); adds this step's share of
-        the recurrent weights' gradients into ``grads`` (what ``start_backward`` made)."""
+        the recurrent weights' gradients into ``grads`` — whatever ``start_backward`` made:
+        ``RecurrentGrads`` here, a cell's own sums object where it has more weights."""
         raise NotImplementedError
 
     # ---- the torch engine (engines/torch_engine/recurrent.py) ------------------------------------

@@ -59,7 +59,8 @@ class LayerNormLSTMCell(LSTMCell):
     kernel_norm (4u), recurrent_norm (4u) and state_norm (u).
     """
 
-    compiled = None               # the reference step loop runs it (no compiled kernel)
+    # No compiled loop and no fused PyTorch module: both serve only the class that declares
+    # them, so LSTMCell's are not inherited, and the step loops run this cell's own math.
 
     def __init__(self, units, norm_gamma_initializer="ones", norm_beta_initializer="zeros",
                  norm_epsilon: float = 1e-3, **kwargs):
@@ -156,9 +157,6 @@ class LayerNormLSTMCell(LSTMCell):
         i, f, g, o = z.chunk(4, dim=-1)
         c_new = norm(sig(f) * c + sig(i) * act(g), "state_norm")
         return sig(o) * act(c_new), c_new
-
-    def fused_kernel(self):
-        return None               # no PyTorch module normalizes inside the recurrence
 
     def get_config(self):
         return {**super().get_config(),

@@ -40,7 +40,7 @@ class CudnnOffNotice(UserWarning):
 def fused_blockers(layer) -> tuple[list[str], list[str]]:
     """Why the fused module cannot run ``layer``: (reasons always, reasons only in training)."""
     cell = layer.cell
-    always = list(cell.fused_blockers()) if cell.fused_kernel() is not None else \
+    always = list(cell.fused_blockers()) if _declared_fused(cell) else \
         [f"{type(cell).__name__} has no fused PyTorch module"]
     training = []
     if layer.recurrent_dropout > 0:
@@ -48,6 +48,12 @@ def fused_blockers(layer) -> tuple[list[str], list[str]]:
     if layer.bptt_truncate is not None:
         training.append(f"bptt_truncate={layer.bptt_truncate}")
     return always, training
+
+
+def _declared_fused(cell) -> bool:
+    """Whether ``cell``'s own class names a fused module. Like ``compiled``, a fused module serves
+    exactly the class that declares it: a subclass that changes the math must not inherit it."""
+    return "fused_kernel" in type(cell).__dict__ and cell.fused_kernel() is not None
 
 
 def _notice(layer, reasons: list[str], when: str) -> None:
@@ -81,15 +87,14 @@ class TorchRecurrent(KerasParameters, nn.Module):
         cell = layer.cell
         self.adopt(layer, share)
         self.always_scripted, self.training_scripted = fused_blockers(layer)
-        fused = cell.fused_kernel()
+        fused = cell.fused_kernel() if _declared_fused(cell) else None
         # The fused kernel's calling convention only: its own (meta) parameters are never used,
         # and it is kept out of the module tree so that it is neither moved nor counted.
         self._fused = None if self.always_scripted else [getattr(nn, fused.module)(
             cell.kernel.shape[0], cell.units, bias=cell.use_bias, batch_first=True,
             device="meta", **fused.options)]
         self.gate_order = None if fused is None else fused.gate_order
-        if self.always_scripted or self.training_scripted:
-            _check_torch_step(layer)
+        _check_torch_step(layer)      # a mask with holes runs the step loop on any layer
         if self.always_scripted:
             _notice(layer, self.always_scripted, "")
         elif self.training_scripted:
