@@ -13,8 +13,9 @@ from rnnkit.layers.cells import RecurrentCell
 
 B, T, F, U = 4, 7, 5, 6
 VOCAB, STEPS = 40, 16
-PATHS = [pytest.param(True, id="compiled", marks=pytest.mark.skipif(
-    not kernels.AVAILABLE, reason="numba/scipy not installed")), pytest.param(False, id="reference")]
+NEEDS_NUMBA = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba/scipy not installed")
+PATHS = [pytest.param(True, id="compiled", marks=NEEDS_NUMBA),
+         pytest.param(False, id="reference")]
 
 
 @pytest.fixture
@@ -139,7 +140,7 @@ def test_the_snapshot_sees_what_a_training_pass_changes(loops):
         assert_unchanged(before[1], snapshot(lstm.cell), "cell")
 
 
-# ---- (c) the inference loops compute what the other loops compute ---------------------------------
+# ---- (c) the inference loops compute what the other loops compute --------------------------------
 KINDS = {"simple_rnn": (layers.SimpleRNN, {}), "lstm": (layers.LSTM, {}),
          "gru": (layers.GRU, {}), "gru_reset_before": (layers.GRU, {"reset_after": False})}
 
@@ -168,7 +169,7 @@ def as_list(y):
     return y if isinstance(y, list) else [y]
 
 
-@pytest.mark.skipif(not kernels.AVAILABLE, reason="numba/scipy not installed")
+@NEEDS_NUMBA
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("dtype, tol", TOL.items())
 @pytest.mark.parametrize("keep_sequence", [False, True])
@@ -193,12 +194,13 @@ def test_infer_loop_equals_the_training_loop(kind, dtype, tol, keep_sequence, ma
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
 
-@pytest.mark.skipif(not kernels.AVAILABLE, reason="numba/scipy not installed")
+@NEEDS_NUMBA
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("dtype", list(TOL))
 @pytest.mark.parametrize("options", [
     {}, {"return_sequences": True}, {"go_backwards": True, "return_sequences": True},
-    {"go_backwards": True}, {"return_state": True}, {"return_state": True, "return_sequences": True},
+    {"go_backwards": True}, {"return_state": True},
+    {"return_state": True, "return_sequences": True},
     {"zero_output_for_mask": True}, {"bptt_truncate": 2, "return_sequences": True},
     {"use_bias": False}])
 @pytest.mark.parametrize("masked", [False, True])

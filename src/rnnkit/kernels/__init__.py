@@ -19,8 +19,11 @@ Which loop runs is decided once, at the first recurrent step, and ``backend()`` 
 Nothing here imports numba at ``import rnnkit``; only the first compiled call does (``load``).
 
 Layout: kernels work time-major — xw (T, B, k·u), mask (T, B) — so each step reads contiguous
-memory. They return the per-step values the backward pass needs and leave the weight gradient
-dU = Σ_t h_tᵀ · d(h·U)_t to one matrix product over all steps (``recurrent_kernel_grad``).
+memory. The training loops (``forward``) return the per-step values the backward pass needs and
+leave the weight gradient dU = Σ_t h_tᵀ · d(h·U)_t to one matrix product over all steps
+(``recurrent_kernel_grad``); the inference loops (``infer``) keep only the running states.
+Every kernel is a pure function of its arguments (``nogil``), so passes may run in parallel
+threads.
 """
 
 from __future__ import annotations

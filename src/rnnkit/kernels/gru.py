@@ -61,8 +61,8 @@ def infer_reset_after(xw, U, b_rec, mask, use_mask, keep_seq):
                 continue                                # a masked step carries h over
             for j in range(u):
                 z, r = zr[b, j], zr[b, u + j]
-                hh = tanh(xw[t, b, 2 * u + j] + r * rec[b, 2 * u + j])   # ĥ = tanh(xw_h + r⊙(hU_h + b))
-                h[b, j] = z * h[b, j] + (1.0 - z) * hh                    # h' = z⊙h + (1−z)⊙ĥ
+                hh = tanh(xw[t, b, 2 * u + j] + r * rec[b, 2 * u + j])  # ĥ = tanh(xw_h + r⊙(hU_h + b))
+                h[b, j] = z * h[b, j] + (1.0 - z) * hh                   # h' = z⊙h + (1−z)⊙ĥ
         if keep_seq:
             seq[t] = h
     return seq, h

@@ -139,7 +139,8 @@ class Layer:
         raise NotImplementedError
 
     def backward(self, dy, cache):
-        """(dL/dx, [dL/dw per weight, in ``weight_names`` order]) for the pass that made ``cache``."""
+        """(dL/dx, [dL/dw per weight, in ``weight_names`` order]) for the pass that made
+        ``cache``."""
         raise NotImplementedError
 
     def __call__(self, x, training: bool = False, mask=None):

@@ -211,24 +211,27 @@ class RNN(Layer):
         return _Pass(x_in, in_mask, step, step_mask, rec_masks, compiled)
 
     def _input_projection(self, run: _Pass) -> np.ndarray:
-        """xw = x·W + b for every step in one product, in processing order (batch, time, k·u)."""
+        """xw = x·W + b for every step in one product, time-major in processing order
+        (time, batch, k·u): each step reads one contiguous block, and the compiled loops take it
+        as it is. x is reordered before the product, being F wide where xw is k·u wide."""
         batch, time, features = run.x_in.shape
-        xw = run.x_in.reshape(-1, features) @ self.cell.kernel
+        x_steps = np.ascontiguousarray(run.x_in.transpose(1, 0, 2)[::run.step])
+        xw = x_steps.reshape(-1, features) @ self.cell.kernel
         if self.cell.input_bias is not None:
             xw += self.cell.input_bias
-        return xw.reshape(batch, time, -1)[:, ::run.step]
+        return xw.reshape(time, batch, -1)
 
     def _run_steps(self, xw, step_mask, rec_masks, keep_caches):
         """The reference time loop: one ``cell.step`` per time step (processing order).
 
         Returns (h after every step if the layer returns sequences, else None; final states;
         ``StepsRun`` of the step caches if ``keep_caches``, else None — inference keeps none)."""
-        batch, time, _ = xw.shape
+        time, batch, _ = xw.shape
         states = self.cell.zero_states(batch, self.dtype)
         seq = np.empty((batch, time, self.units), self.dtype) if self.return_sequences else None
         caches = []
         for s in range(time):
-            new_states, cache = self.cell.step(xw[:, s], states, rec_masks)
+            new_states, cache = self.cell.step(xw[s], states, rec_masks)
             if step_mask is not None:  # a masked step carries every state over unchanged
                 new_states = tuple(np.where(step_mask[:, s], n, o)
                                    for n, o in zip(new_states, states))
@@ -251,15 +254,14 @@ class RNN(Layer):
     def _run_compiled(self, xw, step_mask):
         """The training loop compiled (kernels/), time-major inside; its ``LoopCache`` is the
         record backward reads."""
-        h_all, states, cache = self.cell.compiled.forward(self.cell, xw.transpose(1, 0, 2),
-                                                          _time_major(step_mask))
+        h_all, states, cache = self.cell.compiled.forward(self.cell, xw, _time_major(step_mask))
         seq = h_all[1:].transpose(1, 0, 2) if self.return_sequences else None
         return seq, states, cache
 
     def _infer_compiled(self, xw, step_mask):
         """The inference loop compiled: running states only, and the sequence if returned."""
-        seq, states = self.cell.compiled.infer(self.cell, xw.transpose(1, 0, 2),
-                                               _time_major(step_mask), self.return_sequences)
+        seq, states = self.cell.compiled.infer(self.cell, xw, _time_major(step_mask),
+                                               self.return_sequences)
         return (None if seq is None else seq.transpose(1, 0, 2)), states
 
     def _package(self, seq, states, step_mask):
