@@ -4,6 +4,7 @@ run as it was before it), in fresh processes, the four conditions interleaved ro
 
     python benchmarks/bench_coldstart.py                      # 3 rounds of the main job
     python benchmarks/bench_coldstart.py --rounds 5 -- --set train.epochs=1
+    python benchmarks/bench_coldstart.py --breakdown           # what the first passes compile
 
 Cold: ``NUMBA_CACHE_DIR`` is a new empty folder for every run (numba's cache of a new install is
 empty the same way, in ``__pycache__`` next to the kernels or in numba's user-wide cache); warm:
@@ -47,11 +48,53 @@ def run_once(cache: Path, warmup: str, work: Path, extra: list[str]) -> dict:
             "later": statistics.mean(epochs[1:]) if len(epochs) > 1 else float("nan")}
 
 
+BREAKDOWN = """
+import sys, time
+started = time.perf_counter()
+from rnnkit.workflow import recipes
+from rnnkit.kernels import warmup
+imported = time.perf_counter()
+from rnnkit import kernels
+kernels.load()
+loaded = time.perf_counter()
+from numba.core import event
+times = {}
+class Timer(event.Listener):
+    def on_start(self, ev):
+        times[ev.data["dispatcher"].py_func.__qualname__] = [time.perf_counter(), time.process_time()]
+    def on_end(self, ev):
+        t = times[ev.data["dispatcher"].py_func.__qualname__]
+        t[0], t[1] = time.perf_counter() - t[0], time.process_time() - t[1]
+event.register("numba:compile", Timer())
+warmup.exercise(recipes.load("default"))
+done = time.perf_counter()
+print(f"import rnnkit.workflow {imported - started:.2f} s; numba + kernel modules "
+      f"{loaded - imported:.2f} s; first passes (build, train step, eval, predict) "
+      f"{done - loaded:.2f} s, of which compiling:")
+for name, (wall, cpu) in times.items():
+    print(f"  {name}: {wall:.2f} s wall, {cpu:.2f} s CPU")
+"""
+
+
+def breakdown() -> None:
+    """The main job's model through its first passes in a fresh process, cold then warm."""
+    with tempfile.TemporaryDirectory() as cache:
+        for state in ("cold", "warm"):
+            print(f"{state}:", flush=True)
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache,
+                   "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+            subprocess.run([sys.executable, "-c", BREAKDOWN], env=env, check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("extra", nargs="*", help="after --: more `rnnkit train` arguments")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="time the stages of the first passes instead (cold, then warm)")
     args = parser.parse_args()
+    if args.breakdown:
+        return breakdown()
     results: dict[tuple, list[dict]] = {c: [] for c in CONDITIONS}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
