@@ -46,6 +46,7 @@ SCRIPT = textwrap.dedent("""
         os.environ["RNNKIT_WARMUP"] = "1"
         warm = warmup.start(config)
         assert warm is not None and warm.process.wait(600) == 0
+        warm.cancel()                      # removes its marker file
         os.environ["RNNKIT_WARMUP"] = "0"
     os.makedirs(sys.argv[3])
     train_run(config, __import__("pathlib").Path(sys.argv[3]), verbose=0)
