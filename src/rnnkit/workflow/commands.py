@@ -99,7 +99,7 @@ def _train_distributed(args: argparse.Namespace, config: dict) -> int:
     """``--nproc N``: N local processes (torch DDP over gloo/NCCL), one run directory."""
     from ..engines.torch_engine.distributed import launch
     from .train import plan_run
-    plan_run(config)  # the processes each check again; a mistake must stop before any folder
+    plan_run(config, warm_up=False)  # the processes check again; a mistake stops before a folder
     if args.run_dir is not None:
         runs.prepare_run_dir(args.run_dir, args.overwrite)
     run_dir = args.run_dir or runs.new_run_dir(args.runs_dir, config["name"])

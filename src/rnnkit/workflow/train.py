@@ -23,6 +23,7 @@ import numpy as np
 from ..callbacks import Callback, EarlyStopping, ModelCheckpoint
 from ..data import sources
 from ..engines.process_rank import is_writer
+from ..kernels import warmup
 from . import plots, runs
 from .build import build_model
 from .data import PreparedData, input_shape, prepare
@@ -111,15 +112,25 @@ class Plan:
 
 
 def plan_run(config: dict, engine: str = "numpy", engine_options=None,
-             data: PreparedData | None = None) -> Plan:
-    """Check every value of ``config``, load and encode its data, build its model."""
+             data: PreparedData | None = None, warm_up: bool = True) -> Plan:
+    """Check every value of ``config``, load and encode its data, build its model; the model's
+    compiled loops are compiled meanwhile (``warm_up``, see kernels/warmup.py)."""
     check_config(config)
     config = with_absolute_paths(config)
-    started = time.perf_counter()
-    data = data or prepare(config["data"])
-    seconds = time.perf_counter() - started
-    model = build_model(config, input_shape(config["data"]), len(data.classes.values), engine,
-                        **(engine_options or {}))
+    # the model's kernels compile in a helper process while the data loads (kernels/warmup.py)
+    warm = warmup.start(config) if warm_up and engine == "numpy" and data is None else None
+    try:
+        started = time.perf_counter()
+        data = data or prepare(config["data"])
+        seconds = time.perf_counter() - started
+        model = build_model(config, input_shape(config["data"]), len(data.classes.values),
+                            engine, **(engine_options or {}))
+    except BaseException:
+        if warm is not None:
+            warm.cancel()
+        raise
+    if warm is not None:
+        warm.wait()
     return Plan(config, data, model, engine, seconds)
 
 
