@@ -173,8 +173,12 @@ def measure_speed(w: Workload, engines, repeats: int, steps: int) -> dict:
         runner.predict()
     step_times = {e: [] for e in engines}
     predict_times = {e: [] for e in engines}
+    shuffle = np.random.default_rng(0)
     for _ in range(repeats):
-        for engine, runner in runners.items():
+        # a new order each round (seeded): PyTorch's OpenMP threads keep spinning for a while
+        # after an op, slowing whichever engine runs next on a small machine
+        for engine in shuffle.permutation(list(runners)):
+            runner = runners[engine]
             step_times[engine] += [_timed(runner.step) for _ in range(steps)]
             predict_times[engine].append(_timed(runner.predict))
     flops = _flops(w)
