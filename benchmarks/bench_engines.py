@@ -3,10 +3,13 @@
     python benchmarks/bench_engines.py                       # W1–W8, every engine installed
     python benchmarks/bench_engines.py -w W1,W4 -e numpy,pytorch --repeats 7
     python benchmarks/bench_engines.py --markdown docs/benchmarks.md
+    python benchmarks/bench_engines.py -e numpy,numpy-1,pytorch --torch-threads 1,2
 
 Prints one row per (workload, engine): median ms per training step (RMSprop, the workload's
-loss), the ratio to hand-written PyTorch measured in the same run, ms per predicted sample,
-peak memory of training steps, and GFLOP/s achieved in the recurrent layers' products.
+loss), the ratio to hand-written PyTorch at its best thread count measured in the same run
+(``--torch-threads 1,2`` runs it at each count, interleaved), ms per predicted sample and its
+ratio likewise, peak memory of training steps, and GFLOP/s achieved in the recurrent layers'
+products. ``numpy-1`` is rnnkit's NumPy engine held to one thread (``RNNKIT_THREADS=1``).
 The machine is shared and noisy: engines are interleaved round by round and medians reported.
 Memory is measured in a fresh subprocess per cell (peak RSS during steps minus the RSS before).
 """
@@ -28,10 +31,19 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workloads import WORKLOADS, Workload, recurrent_flops  # noqa: E402
 
-ENGINES = ("numpy", "numpy-reference", "torch", "pytorch", "keras")
-LABELS = {"numpy": "rnnkit NumPy", "numpy-reference": "rnnkit NumPy, reference loop",
+ENGINES = ("numpy", "numpy-1", "numpy-reference", "torch", "pytorch", "keras")
+LABELS = {"numpy": "rnnkit NumPy", "numpy-1": "rnnkit NumPy, 1 thread",
+          "numpy-reference": "rnnkit NumPy, reference loop",
           "torch": "rnnkit torch", "pytorch": "hand-written PyTorch",
           "keras": "Keras 3 (torch backend)"}
+
+
+def label(engine: str) -> str:
+    """'pytorch:2' → 'hand-written PyTorch, 2 threads'."""
+    base, _, threads = engine.partition(":")
+    if not threads:
+        return LABELS[base]
+    return f"{LABELS[base]}, {threads} thread{'s' if threads != '1' else ''}"
 
 
 # ---- the engines under test --------------------------------------------------------------------
@@ -39,23 +51,34 @@ class RnnkitRunner:
     """rnnkit's NumPy or torch engine; ``compiled=False`` runs the NumPy reference loop (the
     engine before its compiled kernels), switched per call since the switch is global."""
 
-    def __init__(self, w: Workload, engine: str, compiled: bool = True):
+    def __init__(self, w: Workload, engine: str, compiled: bool = True,
+                 threads: int | None = None):
         import rnnkit
         from rnnkit import kernels
+        try:
+            from rnnkit import parallel
+        except ImportError:      # an rnnkit from before rnnkit.parallel: one thread only
+            parallel = None
         rnnkit.set_random_seed(0)
         self.model = rnnkit.Sequential([rnnkit.Input(w.input_shape)] + w.layers(rnnkit.layers))
         self.model.compile(optimizer=rnnkit.optimizers.RMSprop(1e-4), loss=w.loss,
                            engine=engine)
         self.x, self.y = w.data()
         self.kernels, self.compiled = kernels, compiled and kernels.AVAILABLE
+        self.parallel, self.threads = parallel, threads
 
     def _run(self, fn, *args):
         saved = self.kernels.enabled()
+        saved_threads = self.parallel.get_threads() if self.parallel else None
         self.kernels.set_enabled(self.compiled)
+        if self.parallel:
+            self.parallel.set_threads(self.threads)
         try:
             fn(*args)
         finally:
             self.kernels.set_enabled(saved)
+            if self.parallel:
+                self.parallel.set_threads(saved_threads)
 
     def step(self):
         self._run(self.model.train_on_batch, self.x, self.y)
@@ -83,12 +106,12 @@ class KerasRunner:
 class PyTorchRunner:
     """The same layers written directly in PyTorch (nn.Embedding, nn.LSTM/GRU/RNN, nn.Linear)."""
 
-    def __init__(self, w: Workload):
+    def __init__(self, w: Workload, threads: int | None = None):
         import torch
 
         import handwritten_torch
         torch.manual_seed(0)
-        self.torch = torch
+        self.torch, self.threads = torch, threads
         self.model = handwritten_torch.build(w)
         self.opt = torch.optim.RMSprop(self.model.parameters(), lr=1e-4, alpha=0.9, eps=1e-7)
         self.loss = (torch.nn.BCEWithLogitsLoss() if w.classes == 1
@@ -97,30 +120,41 @@ class PyTorchRunner:
         self.x = torch.from_numpy(x if w.one_hot else x.astype(np.int64))
         self.y = torch.from_numpy(y).reshape(-1, 1) if w.classes == 1 else torch.from_numpy(y)
 
+    def _set_threads(self):
+        if self.threads:
+            self.torch.set_num_threads(self.threads)
+
     def step(self):
+        self._set_threads()
         self.model.train()
         self.opt.zero_grad()
         self.loss(self.model(self.x), self.y).backward()
         self.opt.step()
 
     def predict(self):
+        self._set_threads()
         self.model.eval()
         with self.torch.no_grad():
             self.model(self.x)
 
 
 def make_runner(w: Workload, engine: str):
-    if engine in ("numpy", "torch"):
-        return RnnkitRunner(w, engine)
-    if engine == "numpy-reference":
+    """``engine`` as in ENGINES; ``pytorch:N`` is hand-written PyTorch on N threads."""
+    base, _, threads = engine.partition(":")
+    if base in ("numpy", "torch"):
+        return RnnkitRunner(w, base)
+    if base == "numpy-1":
+        return RnnkitRunner(w, "numpy", threads=1)
+    if base == "numpy-reference":
         return RnnkitRunner(w, "numpy", compiled=False)
-    return PyTorchRunner(w) if engine == "pytorch" else KerasRunner(w)
+    return PyTorchRunner(w, int(threads) if threads else None) if base == "pytorch" \
+        else KerasRunner(w)
 
 
 def engine_available(engine: str) -> bool:
     import importlib.util
-    needs = {"numpy": "numpy", "numpy-reference": "numpy", "torch": "torch", "pytorch": "torch",
-             "keras": "keras"}[engine]
+    needs = {"numpy": "numpy", "numpy-1": "numpy", "numpy-reference": "numpy", "torch": "torch",
+             "pytorch": "torch", "keras": "keras"}[engine.partition(":")[0]]
     return importlib.util.find_spec(needs) is not None
 
 
@@ -139,8 +173,12 @@ def measure_speed(w: Workload, engines, repeats: int, steps: int) -> dict:
         runner.predict()
     step_times = {e: [] for e in engines}
     predict_times = {e: [] for e in engines}
+    shuffle = np.random.default_rng(0)
     for _ in range(repeats):
-        for engine, runner in runners.items():
+        # a new order each round (seeded): PyTorch's OpenMP threads keep spinning for a while
+        # after an op, slowing whichever engine runs next on a small machine
+        for engine in shuffle.permutation(list(runners)):
+            runner = runners[engine]
             step_times[engine] += [_timed(runner.step) for _ in range(steps)]
             predict_times[engine].append(_timed(runner.predict))
     flops = _flops(w)
@@ -179,7 +217,7 @@ def memory_probe(w: Workload, engine: str, steps: int) -> float:
 def measure_memory(w: Workload, engine: str, args) -> float | None:
     """Run ``memory_probe`` in a fresh interpreter so engines don't share allocations."""
     cmd = [sys.executable, __file__, "--memory-probe", w.key, engine,
-           "--torch-threads", str(args.torch_threads)]
+           "--torch-threads", args.torch_threads]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         print(f"  memory probe failed for {w.key}/{engine}: {done.stderr.strip()[-200:]}",
@@ -189,19 +227,29 @@ def measure_memory(w: Workload, engine: str, args) -> float | None:
 
 
 # ---- report -----------------------------------------------------------------------------------------
-HEADER = ("workload", "engine", "ms/step", "× PyTorch", "ms/sample (predict)", "peak MiB",
-          "GFLOP/s")
+HEADER = ("workload", "engine", "ms/step", "× PyTorch", "ms/sample (predict)",
+          "predict × PyTorch", "peak MiB", "GFLOP/s")
+
+
+def _best_pytorch(speed: dict, key: str) -> float | None:
+    """PyTorch's best (lowest) figure over the thread counts run."""
+    values = [s[key] for e, s in speed.items() if e.partition(":")[0] == "pytorch"]
+    return min(values) if values else None
 
 
 def rows_for(w: Workload, speed: dict, memory: dict) -> list[tuple]:
-    reference = speed.get("pytorch", {}).get("step_ms")
+    """Ratios are to hand-written PyTorch at its best thread count in this run (each figure
+    separately: training and predicting may be best at different counts)."""
+    step_ref = _best_pytorch(speed, "step_ms")
+    predict_ref = _best_pytorch(speed, "predict_ms_per_sample")
     rows = []
     for engine, s in speed.items():
-        ratio = f"{s['step_ms'] / reference:.2f}" if reference else "–"
+        ratio = f"{s['step_ms'] / step_ref:.2f}" if step_ref else "–"
+        p_ratio = f"{s['predict_ms_per_sample'] / predict_ref:.2f}" if predict_ref else "–"
         mem = memory.get(engine)
-        rows.append((w.key, LABELS[engine], f"{s['step_ms']:.1f}", ratio,
-                     f"{s['predict_ms_per_sample']:.3f}", "–" if mem is None else f"{mem:.0f}",
-                     f"{s['gflops']:.2f}"))
+        rows.append((w.key, label(engine), f"{s['step_ms']:.1f}", ratio,
+                     f"{s['predict_ms_per_sample']:.3f}", p_ratio,
+                     "–" if mem is None else f"{mem:.0f}", f"{s['gflops']:.2f}"))
     return rows
 
 
@@ -248,25 +296,35 @@ def main(argv=None) -> None:
                         help=f"comma-separated, from {', '.join(ENGINES)}")
     parser.add_argument("--repeats", type=int, default=5, help="rounds of interleaved timing")
     parser.add_argument("--steps", type=int, default=3, help="training steps per engine per round")
-    parser.add_argument("--torch-threads", type=int, default=1,
-                        help="torch.set_num_threads for the torch-based engines (default 1: "
-                             "fastest on the 2-core reference machine for these sizes)")
+    parser.add_argument("--torch-threads", default="1",
+                        help="torch.set_num_threads for the torch-based engines; a list (1,2) "
+                             "runs hand-written PyTorch at each count, interleaved, and the "
+                             "ratios use its best; rnnkit torch and Keras run at the first "
+                             "(default 1)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--memory-probe", nargs=2, metavar=("WORKLOAD", "ENGINE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    torch_threads = [int(n) for n in args.torch_threads.split(",")]
     if engine_available("torch"):
         import torch
-        torch.set_num_threads(args.torch_threads)
+        torch.set_num_threads(torch_threads[0])
     if args.memory_probe:
         key, engine = args.memory_probe
         print(json.dumps({"peak_mib": memory_probe(WORKLOADS[key], engine, steps=3)}))
         return
 
-    engines = [e for e in args.engines.split(",") if engine_available(e)]
+    engines = []
+    for e in args.engines.split(","):
+        if not engine_available(e):
+            continue
+        if e == "pytorch" and len(torch_threads) > 1:
+            engines += [f"pytorch:{n}" for n in torch_threads]
+        else:
+            engines.append(e)
     workloads = [WORKLOADS[k] for k in args.workloads.split(",")]
-    print(f"# {machine()}\n# engines: {', '.join(LABELS[e] for e in engines)}", flush=True)
+    print(f"# {machine()}\n# engines: {', '.join(label(e) for e in engines)}", flush=True)
     rows = []
     for w in workloads:
         speed = measure_speed(w, engines, args.repeats, args.steps)

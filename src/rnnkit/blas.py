@@ -12,6 +12,10 @@ The limit is process-wide (BLAS has one thread setting), so ``single_blas_thread
 passes inside it: the first one in sets the limit, the last one out restores it. A plain
 threadpoolctl limit per pass would, with passes running in several threads, restore the
 settings out of order and could leave BLAS on one thread for good.
+
+``outside_threads`` reports the BLAS thread count as it stood *outside* these passes — what a
+user's ``threadpoolctl`` limit or ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS`` left it at —
+so that ``rnnkit.parallel`` can respect it even while a pass holds BLAS at one thread.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ _controller: ThreadpoolController | None = None
 _lock = threading.Lock()
 _depth = 0                 # passes now inside single_blas_thread, in every thread
 _limiter = None            # the threadpoolctl limit they share
+_outside: int | None = None  # BLAS threads before the first pass in set the limit
 
 
 def refresh() -> None:
@@ -33,15 +38,31 @@ def refresh() -> None:
     _controller = ThreadpoolController()
 
 
+def _blas_threads() -> int | None:
+    """The fewest threads any loaded BLAS is set to now; None when no BLAS is found."""
+    if _controller is None:
+        refresh()
+    counts = [lib.num_threads for lib in _controller.lib_controllers if lib.user_api == "blas"]
+    return min(counts) if counts else None
+
+
+def outside_threads() -> int | None:
+    """The BLAS thread setting outside rnnkit's own one-thread passes (the user's limit, or the
+    library's default); None when no BLAS library is loaded."""
+    with _lock:
+        if _depth > 0:
+            return _outside
+        return _blas_threads()
+
+
 @contextmanager
 def single_blas_thread():
     """A context in which every loaded BLAS (NumPy's, SciPy's) uses one thread; nests, and may
     be entered from several threads at once."""
-    global _depth, _limiter
+    global _depth, _limiter, _outside
     with _lock:
         if _depth == 0:
-            if _controller is None:
-                refresh()
+            _outside = _blas_threads()
             _limiter = _controller.limit(limits=1, user_api="blas")
         _depth += 1
     try:

@@ -1,4 +1,9 @@
-"""Bidirectional: two recurrent drivers, one reading forwards and one backwards, merged."""
+"""Bidirectional: two recurrent drivers, one reading forwards and one backwards, merged.
+
+The two directions share nothing while they run (each has its own weights and dropout
+generator), so they run side by side when ``rnnkit.parallel`` allows two threads; the results
+are the same bits either way.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import parallel
 from .base import Layer
 from .merge import MERGES
 from .recurrent import RNN, RNNCache
@@ -84,14 +90,27 @@ class Bidirectional(Layer):
         return mask if self.return_sequences else None
 
     # ---- forward and backward --------------------------------------------------------------------
+    def _work(self, x) -> float | None:
+        """Multiply-adds in one direction's products (``parallel.run`` weighs the thread)."""
+        kernel = getattr(self.forward_layer.cell, "kernel", None)
+        if np.ndim(x) != 3 or kernel is None:
+            return None                        # not built, or a shape the layers will refuse
+        batch, time, features = np.shape(x)
+        return batch * time * (features + self.forward_layer.units) * kernel.shape[1]
+
+    def _both(self, method, x, **kwargs):
+        """``method`` of the forward and the backward layer, side by side where it pays."""
+        return parallel.run([lambda: getattr(self.forward_layer, method)(x, **kwargs),
+                             lambda: getattr(self.backward_layer, method)(x, **kwargs)],
+                            work=self._work(x))
+
     def forward(self, x, training=False, mask=None):
-        y_f = self.forward_layer.forward(x, training=training, mask=mask)
-        y_b = self.backward_layer.forward(x, training=training, mask=mask)
+        y_f, y_b = self._both("forward", x, training=training, mask=mask)
         return self._combine(y_f, y_b)[0]
 
     def forward_train(self, x, training=True, mask=None):
-        y_f, cache_f = self.forward_layer.forward_train(x, training=training, mask=mask)
-        y_b, cache_b = self.backward_layer.forward_train(x, training=training, mask=mask)
+        (y_f, cache_f), (y_b, cache_b) = self._both("forward_train", x, training=training,
+                                                    mask=mask)
         out, y_f, y_b = self._combine(y_f, y_b)
         return out, BidirectionalCache(cache_f, cache_b, y_f, y_b)
 
@@ -123,8 +142,10 @@ class Bidirectional(Layer):
         n = len(d_states) // 2
         if self.return_state:
             d_f, d_b = [d_f, *d_states[:n]], [d_b, *d_states[n:]]
-        dx_f, grads_f = self.forward_layer.backward(d_f, cache.forward)
-        dx_b, grads_b = self.backward_layer.backward(d_b, cache.backward)
+        (dx_f, grads_f), (dx_b, grads_b) = parallel.run(
+            [lambda: self.forward_layer.backward(d_f, cache.forward),
+             lambda: self.backward_layer.backward(d_b, cache.backward)],
+            work=self._work(cache.forward.x_in))
         return dx_f + dx_b, grads_f + grads_b
 
     # ---- config ----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import numpy as np
 from .. import kernels
 from ..blas import single_blas_thread
 from ..keras_options import KerasOptions
-from ..kernels import dispatch
+from ..kernels import dispatch, split
 from ..kernels.dispatch import LoopCache
 from .base import Layer, check_fraction, check_positive_int
 from .cells import (
@@ -91,7 +91,7 @@ class RNNCache:
     in_mask: np.ndarray | None
     step: int
     step_mask: np.ndarray | None
-    run: StepsRun | LoopCache
+    run: StepsRun | LoopCache | split.SplitCache
 
 
 @dataclass
@@ -251,15 +251,28 @@ class RNN(Layer):
                 and loop.supports(self.cell, rec_masks is not None)
                 and not (for_backward and truncated_sequences))
 
+    def _pieces(self, xw):
+        """The batch's pieces for the compiled loops (kernels/split.py: by shape alone)."""
+        time, batch, width = xw.shape
+        return split.rows(batch, time, self.units, width)
+
     def _run_compiled(self, xw, step_mask):
-        """The training loop compiled (kernels/), time-major inside; its ``LoopCache`` is the
-        record backward reads."""
+        """The training loop compiled (kernels/), time-major inside; its ``LoopCache`` (or one
+        per piece of the batch, ``SplitCache``) is the record backward reads."""
+        pieces = self._pieces(xw)
+        if len(pieces) > 1:
+            return split.forward(self.cell.compiled, self.cell, xw, step_mask, pieces,
+                                 self.return_sequences)
         h_all, states, cache = self.cell.compiled.forward(self.cell, xw, _time_major(step_mask))
         seq = h_all[1:].transpose(1, 0, 2) if self.return_sequences else None
         return seq, states, cache
 
     def _infer_compiled(self, xw, step_mask):
         """The inference loop compiled: running states only, and the sequence if returned."""
+        pieces = self._pieces(xw)
+        if len(pieces) > 1:
+            return split.infer(self.cell.compiled, self.cell, xw, step_mask, pieces,
+                               self.return_sequences)
         seq, states = self.cell.compiled.infer(self.cell, xw, _time_major(step_mask),
                                                self.return_sequences)
         return (None if seq is None else seq.transpose(1, 0, 2)), states
@@ -317,6 +330,9 @@ class RNN(Layer):
     def _bptt(self, cache: RNNCache, d_seq, d_final, rec_grads):
         """dL/dxw (batch, time, k·u) in processing order, by the loop the forward pass used."""
         batch, time = cache.x_in.shape[:2]
+        if isinstance(cache.run, split.SplitCache):
+            return split.backward(self.cell.compiled, self.cell, cache.run, d_seq, d_final,
+                                  min(self.bptt_truncate or time, time), rec_grads)
         if isinstance(cache.run, LoopCache):
             n_steps = min(self.bptt_truncate or time, time)
             d_seq_tm = None if d_seq is None else d_seq.transpose(1, 0, 2)
