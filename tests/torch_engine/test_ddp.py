@@ -77,3 +77,21 @@ def test_tensors_given_to_a_collective_are_held_until_the_backend_lets_go():
     assert len(distributed._IN_FLIGHT) == 1
     del backend_ref
     assert distributed._drain(timeout=1.0) and distributed._IN_FLIGHT == []
+
+
+def test_embedding_rows_reduce_like_a_dense_all_reduce(capfd):
+    """The input embedding's gradient is all-reduced on the rows the *global* batch used: with
+    ranks whose shards use disjoint ids, the weights equal those of DDP's dense all-reduce."""
+    codes = launch([str(Path(__file__).with_name("ddp_rows_worker.py"))], nproc=2, timeout=180)
+    captured = capfd.readouterr()
+    assert codes == [0, 0], f"exit codes {codes}\n{captured.out}\n{captured.err[-3000:]}"
+    reports = sorted(line.split()[1:] for line in captured.out.splitlines()
+                     if line.startswith("ROWS"))
+    assert [r[0] for r in reports] == ["0", "1"], captured.out
+    rng = np.random.default_rng(3)                              # the worker's first batches
+    low, high = rng.integers(1, 13, (2, 5)), rng.integers(20, 32, (2, 5))
+    both = len(np.unique(np.concatenate([low, high])))
+    for _, sent, diff, kept in reports:
+        assert sent.split(",")[:2] == [str(both), str(both)]     # both ranks' ids, each step
+        assert float(diff) == 0.0                                # the dense all-reduce's floats
+        assert kept == "True"                                    # rows no batch used: unchanged

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...layers import Embedding
+from ...layers import Embedding, InputLayer
 from ..base import Engine
 from .distributed import Shard, local_device
 from .dropout_masks import make as make_masks
@@ -85,6 +85,7 @@ class TorchEngine(Engine):
         target, grad = self._loss_gradient(loss, y_true, y_pred_std, out)
         if self.shard is not None:              # so that ranks average to the global-batch mean
             grad = grad * self.shard.gradient_scale(len(x), len(x_local))
+            self.shard.touch(x)                 # the embedding rows all ranks' ids use
         target.backward(torch.from_numpy(np.ascontiguousarray(grad)).reshape(target.shape)
                         .to(target.device, target.dtype))
         params = self._trainable()
@@ -112,7 +113,8 @@ class TorchEngine(Engine):
         layers = self.model.layers
         if tuple(map(id, layers)) != self._built_for:
             self.net = TorchNetwork(layers, self.masks, share=self.share).to(self.device)
-            self.module = self.net if self.shard is None else self.shard.wrap(self.net)
+            self.module = self.net if self.shard is None else \
+                self.shard.wrap(self.net, self._input_embedding())
             self._built_for = tuple(map(id, layers))
             self.rule = None
             self._written = [w.copy() for w in self._host_weights()] if not self.share else []
@@ -124,6 +126,15 @@ class TorchEngine(Engine):
             host = [p for layer in layers if layer.trainable for p in layer.params()]
             self.rule = KerasRule(self.model.optimizer, self.net.trainable_parameters(), host,
                                   self.share)
+
+    def _input_embedding(self):
+        """The weight of the Embedding that reads the batch's ids, if the network starts with one."""
+        for layer, block in zip(self.model.layers, self.net.blocks):
+            if isinstance(layer, Embedding):
+                return block.keras_parameters()[0]
+            if not isinstance(layer, InputLayer):
+                return None
+        return None
 
     def _host_weights(self) -> list[np.ndarray]:
         return [w for layer in self.model.layers for w in layer.params()]
