@@ -63,16 +63,17 @@ def epoch_seconds(recipe: str, nproc: int, train_size: int, out: Path, dense: bo
 
 
 def epochs(args) -> None:
-    from rnnkit.engines.torch_engine.distributed import threads_per_process
+    from rnnkit.engines.torch_engine.distributed import process_threads
     print(f"\nrecipe {args.recipe}, {args.train_size:,} training examples, 1 epoch, torch engine"
           f" (min of {args.repeat} run(s))\n")
     print("| processes | threads each | embedding gradient | epoch s | command wall s | "
           "epoch vs 1 process |")
     print("|---|---|---|---|---|---|")
     cases = []
-    for n in args.nproc:        # 1 process: PyTorch's default threads, and 1 thread
-        cases += [(1, False, None), (1, False, 1)] if n == 1 else [(n, True, None),
-                                                                   (n, False, None)]
+    cores = os.cpu_count() or 1
+    for n in args.nproc:        # 1 process: PyTorch's default (one thread a core), and rnnkit's
+        cases += [(1, False, cores), (1, False, None)] if n == 1 else [(n, True, None),
+                                                                      (n, False, None)]
     with tempfile.TemporaryDirectory() as tmp:
         base = None
         for nproc, dense, threads in cases:
@@ -82,8 +83,7 @@ def epochs(args) -> None:
             base = base or epoch
             how = "–" if nproc == 1 else ("dense all-reduce (before)" if dense else
                                          "rows all-reduce (after)")
-            each = threads or ("default" if nproc == 1 else
-                               threads_per_process(nproc).get("OMP_NUM_THREADS", "as set"))
+            each = threads or process_threads().get("OMP_NUM_THREADS", "as set")
             print(f"| {nproc} | {each} | {how} | {epoch:.1f} | {wall:.1f} | "
                   f"{epoch / base:.2f}× |", flush=True)
 

@@ -9,6 +9,8 @@ the other densely (``Shard.embedding_rows = False``). Every rank prints
 ``ROWS <rank> <rows sent per step> <max |Δw| rows vs dense> <untouched rows unchanged>``.
 """
 
+import os
+
 import numpy as np
 
 import rnnkit
@@ -45,4 +47,5 @@ assert dense.engine.shard.rows is None          # the dense model ran DDP's own 
 diff = max(float(np.abs(a - b).max()) for a, b in zip(sparse.get_weights(), dense.get_weights()))
 untouched = np.setdiff1d(np.arange(VOCAB), np.concatenate([b.ravel() for b in batches]))
 kept = np.array_equal(sparse.get_weights()[0][untouched], start[untouched])
-print(f"ROWS {rank()} {','.join(map(str, sent))} {diff:.3g} {kept}", flush=True)
+# one write: the ranks share stdout, and print's separate writes can interleave
+os.write(1, f"ROWS {rank()} {','.join(map(str, sent))} {diff:.3g} {kept}\n".encode())

@@ -17,12 +17,17 @@ from pathlib import Path
 import numpy as np
 
 
+def say(line: str) -> None:
+    """One line in one write: the ranks share stdout, and print's separate writes interleave."""
+    os.write(1, (line + "\n").encode())
+
+
 def report_teardown():
     """Runs after rnnkit's exit hook (atexit is last-in, first-out): was the group torn down?"""
     from rnnkit.engines.torch_engine import distributed
 
-    print(f"EXIT {rank()} initialized={distributed.dist.is_initialized()} "
-          f"held={len(distributed._IN_FLIGHT)}", flush=True)
+    say(f"EXIT {rank()} initialized={distributed.dist.is_initialized()} "
+        f"held={len(distributed._IN_FLIGHT)}")
 
 
 atexit.register(report_teardown)
@@ -51,7 +56,7 @@ callbacks = [rnnkit.callbacks.ModelCheckpoint(str(out / f"ckpt_rank{rank()}.kera
              rnnkit.callbacks.CSVLogger(str(out / f"log_rank{rank()}.csv"))]
 history = model.fit(x, y, batch_size=BATCH, epochs=2, callbacks=callbacks, verbose=0)
 weights = model.get_weights()
-print(f"RANK {rank()} WEIGHTS {sum(float(np.abs(w).sum()) for w in weights):.9f} "
-      f"LOSS {history.history['loss'][-1]:.9f}", flush=True)
+say(f"RANK {rank()} WEIGHTS {sum(float(np.abs(w).sum()) for w in weights):.9f} "
+    f"LOSS {history.history['loss'][-1]:.9f}")
 if is_writer():
     np.savez(out / f"weights_{os.environ.get('WORLD_SIZE', '1')}.npz", *weights)

@@ -86,8 +86,10 @@ def _engine_options(args: argparse.Namespace) -> dict:
             raise UsageError(f"{flag} needs the torch engine: add --engine torch")
         return {}
     try:
+        from ..engines.torch_engine.distributed import limit_threads
         from ..engines.torch_engine.engine import resolve_device
-        resolve_device(args.device)
+        if resolve_device(args.device).type == "cpu":
+            limit_threads()               # one compute thread a process, as torchrun's
     except ImportError as e:
         raise UsageError(f"--engine torch: {e}") from None
     except (RuntimeError, ValueError) as e:

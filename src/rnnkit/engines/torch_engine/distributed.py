@@ -234,18 +234,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def threads_per_process(nproc: int) -> dict[str, str]:
-    """Compute threads for each of ``nproc`` processes sharing this machine's cores.
+def process_threads() -> dict[str, str]:
+    """The compute threads of each CPU process: one, as torchrun gives its processes.
 
-    Each PyTorch process otherwise starts one OpenMP thread per core: N processes then run N×
-    the threads the cores can hold, and OpenMP's spinning threads steal each other's time (one
-    epoch of the main job took 4.5× longer on 2 processes than on 1, on 2 cores). torchrun
-    sets 1; here each process gets its share of the cores. A limit the user set is kept.
+    PyTorch otherwise starts one OpenMP thread per core in every process. On a recurrent
+    model's small per-step products those threads mostly spin: on 2 cores, one process of the
+    main job took 159 s per epoch with PyTorch's default 2 threads and 8.2 s with 1, and N
+    processes ran N× the threads the cores hold (docs/benchmarks.md). A limit the user set
+    (``OMP_NUM_THREADS``) is kept.
     """
     if "OMP_NUM_THREADS" in os.environ:
         return {}
-    share = str(max(1, (os.cpu_count() or 1) // nproc))
-    return {"OMP_NUM_THREADS": share, "MKL_NUM_THREADS": share}
+    return {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def limit_threads() -> None:
+    """``process_threads`` applied to this process (the CLI's single torch process on a CPU)."""
+    if process_threads():
+        torch.set_num_threads(1)
 
 
 def launch(argv: list[str], nproc: int, timeout: float | None = None) -> list[int]:
@@ -256,7 +262,7 @@ def launch(argv: list[str], nproc: int, timeout: float | None = None) -> list[in
     if nproc < 1:
         raise ValueError(f"nproc must be a positive integer, got {nproc!r}")
     base = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()),
-            "WORLD_SIZE": str(nproc), **threads_per_process(nproc)}
+            "WORLD_SIZE": str(nproc), **process_threads()}
     procs = [subprocess.Popen([sys.executable, *argv],
                               env={**base, "RANK": str(r), "LOCAL_RANK": str(r)})
              for r in range(nproc)]
@@ -268,4 +274,4 @@ def launch(argv: list[str], nproc: int, timeout: float | None = None) -> list[in
                 p.kill()
 
 
-__all__ = ["EmbeddingRows", "Shard", "launch", "local_device", "rank", "threads_per_process", "world_size"]
+__all__ = ["EmbeddingRows", "Shard", "launch", "local_device", "rank", "process_threads", "limit_threads", "world_size"]
