@@ -7,7 +7,7 @@ from .lstm import FASTMATH
 from .nonlinear import sigmoid, tanh
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def forward_reset_after(xw, U, b_rec, mask, use_mask):
     """ĥ = tanh(xw_h + r⊙(h·U_h + b_rec,h)). xw (T, B, 3u) time-major, U (u, 3u), b_rec (3u,).
 
@@ -40,7 +40,7 @@ def forward_reset_after(xw, U, b_rec, mask, use_mask):
     return h, gates, rec_h
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def infer_reset_after(xw, U, b_rec, mask, use_mask, keep_seq):
     """``forward_reset_after`` for inference: only the running h. Returns seq (T, B, u), h after
     every step if ``keep_seq`` (else an empty (0, B, u)), and the final h (B, u)."""
@@ -68,7 +68,7 @@ def infer_reset_after(xw, U, b_rec, mask, use_mask, keep_seq):
     return seq, h
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def backward_reset_after(U_T, mask, use_mask, h, gates, rec_h, d_seq, has_seq, dh_last, n_steps):
     """Returns dL/dxw and dL/d(h·U + b_rec), both (T, B, 3u)."""
     T, B, G = gates.shape
@@ -102,7 +102,7 @@ def backward_reset_after(U_T, mask, use_mask, h, gates, rec_h, d_seq, has_seq, d
     return dxw, d_rec
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def forward_reset_before(xw, U, mask, use_mask):
     """ĥ = tanh(xw_h + (r⊙h)·U_h). Returns h (T+1, B, u), gates [z, r, ĥ], rh = r⊙h (T, B, u)."""
     T, B, G = xw.shape
@@ -134,7 +134,7 @@ def forward_reset_before(xw, U, mask, use_mask):
     return h, gates, rh
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def infer_reset_before(xw, U, mask, use_mask, keep_seq):
     """``forward_reset_before`` for inference: only the running h. Returns seq (T, B, u), h after
     every step if ``keep_seq`` (else an empty (0, B, u)), and the final h (B, u)."""
@@ -166,7 +166,7 @@ def infer_reset_before(xw, U, mask, use_mask, keep_seq):
     return seq, h
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def backward_reset_before(U, mask, use_mask, h, gates, d_seq, has_seq, dh_last, n_steps):
     """Returns dL/dxw (T, B, 3u); dL/dU follows from it (see ``recurrent_kernel_grad``)."""
     T, B, G = gates.shape

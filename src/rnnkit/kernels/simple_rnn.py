@@ -7,7 +7,7 @@ from .lstm import FASTMATH
 from .nonlinear import tanh
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def forward(xw, U, mask, use_mask):
     """xw (T, B, u) time-major; returns h (T+1, B, u), index 0 the zero initial state."""
     T, B, u = xw.shape
@@ -25,7 +25,7 @@ def forward(xw, U, mask, use_mask):
     return h
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def infer(xw, U, mask, use_mask, keep_seq):
     """``forward`` for inference: only the running h, no record for backward.
 
@@ -49,7 +49,7 @@ def infer(xw, U, mask, use_mask, keep_seq):
     return seq, h
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def backward(U_T, mask, use_mask, h, d_seq, has_seq, dh_last, n_steps):
     """Returns dL/dxw (T, B, u) = dL/d(pre-activation) at every step reached."""
     T, B, u = h.shape[0] - 1, h.shape[1], h.shape[2]
