@@ -169,8 +169,15 @@ def test_wait_waits_only_for_a_helper_that_is_compiling(tmp_path):
 
 def test_the_switch(monkeypatch):
     monkeypatch.setattr(kernels, "_enabled", True)
+    monkeypatch.setattr(warmup, "_idle_cpu", lambda: True)
+    monkeypatch.delenv("RNNKIT_WARMUP", raising=False)
+    assert not warmup.wanted()                     # opt-in: a warm run would pay its start-up
     monkeypatch.setenv("RNNKIT_WARMUP", "0")
     assert not warmup.wanted() and warmup.start({}) is None
+    monkeypatch.setenv("RNNKIT_WARMUP", "auto")
+    assert warmup.wanted()
+    monkeypatch.setattr(warmup, "_idle_cpu", lambda: False)
+    assert not warmup.wanted()
     monkeypatch.setenv("RNNKIT_WARMUP", "1")
     assert warmup.wanted()
     monkeypatch.setattr(kernels, "_enabled", False)

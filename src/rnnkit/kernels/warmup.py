@@ -14,9 +14,12 @@ the machine code from the cache instead of compiling it (the same code: results 
 ``wait`` waits only for a helper that has started compiling (numba's cache missed), which is
 ahead of where the run would be compiling the same; a helper that has not (a warm cache, or data
 that loaded first) is stopped and the run goes on as it would have without one. None is started
-where it cannot help: numba switched off or absent, or no idle CPU (one CPU, or a load average
-that leaves none free); ``RNNKIT_WARMUP=0`` switches it off, ``RNNKIT_WARMUP=1`` on. If it fails,
-hangs or the cache is not writable, nothing changes but the time: the run compiles what it lacks.
+where it cannot help: numba switched off or absent. It is opt-in: ``RNNKIT_WARMUP=1`` starts it,
+``RNNKIT_WARMUP=auto`` starts it where a CPU is idle (the load average leaves one free), unset or
+``0`` never. Measured on a quiet 2-core machine (docs/benchmarks.md), the main job's cold run gained
+about 1 s (27.3 → 26.3 s, epoch 1 12.0 → 7.1 s) and its warm run lost 2.2 s (20.3 → 22.5 s, the
+helper's start-up competing with the data load): a loss for everyone who trains twice. If it
+fails, hangs or the cache is not writable, nothing changes but the time.
 """
 
 from __future__ import annotations
@@ -56,13 +59,13 @@ def _idle_cpu() -> bool:
 
 def wanted() -> bool:
     """Whether a helper process can save the run time: compiled loops on (without importing numba
-    to find out) and an idle CPU to compile on. ``RNNKIT_WARMUP=0`` never starts one,
-    ``RNNKIT_WARMUP=1`` always does (where the compiled loops are on)."""
+    to find out), and only when asked: ``RNNKIT_WARMUP=1`` always (where the compiled loops are
+    on), ``RNNKIT_WARMUP=auto`` with an idle CPU to compile on; unset or ``0`` never."""
     from . import _enabled
     if not (AVAILABLE and _enabled):
         return False
-    setting = os.environ.get("RNNKIT_WARMUP", "")
-    return setting == "1" or (setting != "0" and _idle_cpu())
+    setting = os.environ.get("RNNKIT_WARMUP", "").strip().lower()
+    return setting == "1" or (setting == "auto" and _idle_cpu())
 
 
 class Warmup:
