@@ -5,6 +5,7 @@ from numba import njit
 
 from .lstm import FASTMATH
 from .nonlinear import sigmoid, tanh
+from .rows import add_row, copy_row, copy_rows
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
@@ -28,7 +29,7 @@ def forward_reset_after(xw, U, b_rec, mask, use_mask):
                 a[b, k] = sigmoid(xw[t, b, k] + rec[b, k])
         for b in range(B):
             if use_mask and not mask[t, b]:
-                h[t + 1, b] = h[t, b]
+                copy_row(h[t + 1, b], h[t, b])
                 a[b] = 0.0
                 continue
             for j in range(u):
@@ -64,7 +65,7 @@ def infer_reset_after(xw, U, b_rec, mask, use_mask, keep_seq):
                 hh = tanh(xw[t, b, 2 * u + j] + r * rec[b, 2 * u + j])  # ĥ = tanh(xw_h + r⊙(hU_h + b))
                 h[b, j] = z * h[b, j] + (1.0 - z) * hh                   # h' = z⊙h + (1−z)⊙ĥ
         if keep_seq:
-            seq[t] = h
+            copy_rows(seq[t], h)
     return seq, h
 
 
@@ -95,9 +96,9 @@ def backward_reset_after(U_T, mask, use_mask, h, gates, rec_h, d_seq, has_seq, d
         dh_prev = np.dot(d_rec[t], U_T)
         for b in range(B):
             if use_mask and not mask[t, b]:
-                dh_prev[b] = dh[b]
+                copy_row(dh_prev[b], dh[b])
             else:
-                dh_prev[b] += dh_direct[b]
+                add_row(dh_prev[b], dh_direct[b])
         dh = dh_prev
     return dxw, d_rec
 
@@ -122,7 +123,7 @@ def forward_reset_before(xw, U, mask, use_mask):
         rec_h = np.dot(rh[t], U_h)
         for b in range(B):
             if use_mask and not mask[t, b]:
-                h[t + 1, b] = h[t, b]
+                copy_row(h[t + 1, b], h[t, b])
                 gates[t, b] = 0.0
                 rh[t, b] = 0.0
                 continue
@@ -162,7 +163,7 @@ def infer_reset_before(xw, U, mask, use_mask, keep_seq):
                 hh = tanh(xw[t, b, 2 * u + j] + rec_h[b, j])        # ĥ = tanh(xw_h + (r⊙h)·U_h)
                 h[b, j] = z * h[b, j] + (1.0 - z) * hh              # h' = z⊙h + (1−z)⊙ĥ
         if keep_seq:
-            seq[t] = h
+            copy_rows(seq[t], h)
     return seq, h
 
 
@@ -197,7 +198,7 @@ def backward_reset_before(U, mask, use_mask, h, gates, d_seq, has_seq, dh_last, 
         dh_prev = np.dot(np.ascontiguousarray(dxw[t, :, :2 * u]), U_zr_T)
         for b in range(B):
             if use_mask and not mask[t, b]:
-                dh_prev[b] = dh[b]
+                copy_row(dh_prev[b], dh[b])
                 continue
             for j in range(u):
                 dh_prev[b, j] += dh[b, j] * gates[t, b, j] + d_rh[b, j] * gates[t, b, u + j]

@@ -4,6 +4,7 @@ import numpy as np
 from numba import njit
 
 from .nonlinear import tanh
+from .rows import copy_row, copy_rows
 
 
 # Fast-math without the no-NaN/no-inf assumptions: a NaN must still reach TerminateOnNaN, and
@@ -40,8 +41,8 @@ def forward(xw, U, mask, use_mask, scale, alpha, beta):
                 a[b, k] = alpha[k] * tanh(scale[k] * (xw[t, b, k] + hU[b, k])) + beta[k]
         for b in range(B):
             if use_mask and not mask[t, b]:
-                h[t + 1, b] = h[t, b]
-                c[t + 1, b] = c[t, b]
+                copy_row(h[t + 1, b], h[t, b])
+                copy_row(c[t + 1, b], c[t, b])
                 a[b] = 0.0
                 continue
             for j in range(u):
@@ -82,7 +83,7 @@ def infer(xw, U, mask, use_mask, scale, alpha, beta, keep_seq):
                 c[b, j] = c_new
                 h[b, j] = o * tanh(c_new)                            # h' = o⊙tanh(c')
         if keep_seq:
-            seq[t] = h
+            copy_rows(seq[t], h)
     return seq, h, c
 
 
@@ -118,6 +119,6 @@ def backward(U_T, mask, use_mask, c, gates, tanh_c, d_seq, has_seq, dh_last, dc_
         dh_prev = np.dot(dz, U_T)                                    # dh_prev = dz·Uᵀ
         for b in range(B):
             if use_mask and not mask[t, b]:
-                dh_prev[b] = dh[b]
+                copy_row(dh_prev[b], dh[b])
         dh = dh_prev
     return dxw

@@ -5,6 +5,7 @@ from numba import njit
 
 from .lstm import FASTMATH
 from .nonlinear import tanh
+from .rows import copy_row, copy_rows
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
@@ -18,7 +19,7 @@ def forward(xw, U, mask, use_mask):
         a += xw[t]
         for b in range(B):
             if use_mask and not mask[t, b]:
-                h[t + 1, b] = h[t, b]
+                copy_row(h[t + 1, b], h[t, b])
             else:
                 for j in range(u):
                     h[t + 1, b, j] = tanh(a[b, j])
@@ -45,7 +46,7 @@ def infer(xw, U, mask, use_mask, keep_seq):
             for j in range(u):
                 h[b, j] = tanh(a[b, j])  # h' = tanh(xw + h·U)
         if keep_seq:
-            seq[t] = h
+            copy_rows(seq[t], h)
     return seq, h
 
 
@@ -66,6 +67,6 @@ def backward(U_T, mask, use_mask, h, d_seq, has_seq, dh_last, n_steps):
         dh_prev = np.dot(dxw[t], U_T)
         for b in range(B):
             if use_mask and not mask[t, b]:
-                dh_prev[b] = dh[b]
+                copy_row(dh_prev[b], dh[b])
         dh = dh_prev
     return dxw
