@@ -5,10 +5,10 @@ import numpy as np
 B, T, F, U = 3, 5, 4, 3
 
 
-def randomized(layer, seed=0, scale=0.6):
-    """``layer`` built for (batch, T, F) inputs, every weight uniform in ±scale (never constant:
+def randomized(layer, seed=0, scale=0.6, shape=(None, T, F)):
+    """``layer`` built for ``shape`` inputs, every weight uniform in ±scale (never constant:
     constant weights cannot tell one gate block from another)."""
-    layer.ensure_built((None, T, F))
+    layer.ensure_built(shape)
     rng = np.random.default_rng(seed)
     layer.set_weights([rng.uniform(-scale, scale, w.shape).astype(w.dtype)
                        for w in layer.params()])

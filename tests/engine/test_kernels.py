@@ -67,14 +67,6 @@ def test_compiled_equals_reference(kind, dtype, tol, options, masked):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=name)
 
 
-@pytest.fixture
-def compiled_on():
-    saved = kernels.enabled()
-    kernels.set_enabled(True)
-    yield
-    kernels.set_enabled(saved)
-
-
 def test_compiled_path_is_taken_only_where_it_applies(compiled_on):
     lstm = make("lstm", "float32")
     assert isinstance(lstm.forward_train(np.zeros((2, T, F), np.float32))[1].run, LoopCache)

@@ -22,6 +22,8 @@ import rnnkit
 from rnnkit import kernels, layers, parallel
 from rnnkit.kernels import dispatch, split
 
+from ._cell_helpers import randomized
+
 needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba/scipy not installed")
 
 
@@ -34,14 +36,6 @@ def _threads_default(monkeypatch):
     parallel.set_threads(None)
     yield
     parallel.set_threads(saved)
-
-
-@pytest.fixture
-def compiled():
-    saved = kernels.enabled()
-    kernels.set_enabled(True)
-    yield
-    kernels.set_enabled(saved)
 
 
 @pytest.fixture
@@ -133,7 +127,7 @@ def test_run_waits_for_both_pieces_before_raising():
 
 # ---- two threads × one BLAS thread -----------------------------------------------------------------
 @needs_numba
-def test_a_pass_runs_on_two_threads_with_one_blas_thread_each(compiled, monkeypatch):
+def test_a_pass_runs_on_two_threads_with_one_blas_thread_each(compiled_on, monkeypatch):
     """Bidirectional(GRU) large enough to split: its directions run on two threads, the loops
     inside them do not split again, and every loop runs with BLAS at one thread."""
     seen, blas = [], ThreadpoolController()
@@ -167,11 +161,7 @@ B, T, F, U = 17, 9, 5, 6          # odd batch: halves of 9 and 8 rows
 
 def recurrent(kind, dtype="float64", **options):
     cls, extra = KINDS[kind]
-    layer = cls(U, dtype=dtype, **extra, **options)
-    layer.ensure_built((None, T, F))
-    rng = np.random.default_rng(0)
-    layer.set_weights([rng.uniform(-0.7, 0.7, w.shape) for w in layer.params()])
-    return layer
+    return randomized(cls(U, dtype=dtype, **extra, **options), scale=0.7, shape=(None, T, F))
 
 
 def batch_mask():
@@ -198,7 +188,7 @@ def run_layer(layer, x, mask, dy_seed=2):
     {}, {"return_sequences": True}, {"go_backwards": True, "return_sequences": True},
     {"return_state": True}, {"bptt_truncate": 4}], ids=lambda o: "-".join(o) or "plain")
 @pytest.mark.parametrize("masked", [False, True], ids=["nomask", "mask"])
-def test_split_loops_equal_the_reference_loop(kind, options, masked, split_small, compiled):
+def test_split_loops_equal_the_reference_loop(kind, options, masked, split_small, compiled_on):
     layer = recurrent(kind, **options)
     x = np.random.default_rng(1).standard_normal((B, T, F))
     mask = batch_mask() if masked else None
@@ -215,7 +205,7 @@ def test_split_loops_equal_the_reference_loop(kind, options, masked, split_small
 
 
 @needs_numba
-def test_small_loops_stay_whole(compiled):
+def test_small_loops_stay_whole(compiled_on):
     """At the default threshold a test-sized loop is not worth a thread: one piece."""
     layer = recurrent("lstm")
     _, cache = layer.forward_train(np.zeros((B, T, F)))
@@ -275,7 +265,7 @@ def test_one_and_two_threads_train_and_predict_the_same_bits(loops, split_small)
 @needs_numba
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["plain", "bidirectional"])
-def test_one_and_two_threads_give_the_same_gradients(kind, bidirectional, compiled, split_small):
+def test_one_and_two_threads_give_the_same_gradients(kind, bidirectional, compiled_on, split_small):
     """A plain layer splits its loop in two halves; a Bidirectional layer runs its directions
     side by side (and their loops, inside a piece, one half after the other)."""
     layer = KINDS[kind][0](U, return_sequences=True, **KINDS[kind][1])

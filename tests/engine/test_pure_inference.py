@@ -11,6 +11,8 @@ import rnnkit
 from rnnkit import kernels, layers
 from rnnkit.layers.cells import RecurrentCell
 
+from ._cell_helpers import randomized
+
 B, T, F, U = 4, 7, 5, 6
 VOCAB, STEPS = 40, 16
 NEEDS_NUMBA = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba/scipy not installed")
@@ -150,11 +152,7 @@ TOL = {"float32": 2e-6, "float64": 1e-14}
 
 def make(kind, dtype, **kw):
     cls, extra = KINDS[kind]
-    layer = cls(U, dtype=dtype, **extra, **kw)
-    layer.ensure_built((None, T, F))
-    rng = np.random.default_rng(0)
-    layer.set_weights([rng.uniform(-0.7, 0.7, w.shape) for w in layer.params()])
-    return layer
+    return randomized(cls(U, dtype=dtype, **extra, **kw), scale=0.7, shape=(None, T, F))
 
 
 def step_mask(masked):
