@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from . import blas
 
 MAX_THREADS = 2
 #: Fewer multiply-adds than this in a piece's products (a rough measure of its time), and a
@@ -85,7 +87,6 @@ def _omp_limit() -> int | None:
 
 def _blas_limit() -> int | None:
     try:
-        from . import blas
         return blas.outside_threads()
     except (ImportError, OSError, AttributeError):  # pragma: no cover - unreadable library
         return None
@@ -129,17 +130,22 @@ def run(fns: Sequence[Callable], work: float | None = None) -> list:
     small = work is not None and work < MIN_WORK
     if len(fns) != 2 or small or threads() < 2 or not _free.acquire(blocking=False):
         return [_piece(fn) for fn in fns]
-    try:
-        future = _worker_pool().submit(_piece, fns[1])
-    except BaseException:
-        _free.release()
-        raise
-    try:
-        first = _piece(fns[0])
-    except BaseException:
-        _wait(future)
-        raise
-    return [first, _wait(future)]
+    # BLAS goes to one thread here, in the calling thread, before the worker starts (and back
+    # after it is done): OpenBLAS ignores some of its process-wide set_num_threads calls made
+    # while another thread is inside BLAS, which left BLAS — and so this module — on one thread
+    # for good when the pieces' own passes set and restored it (benchmarks/repro_blas_threads.py).
+    with blas.single_blas_thread():
+        try:
+            future = _worker_pool().submit(_piece, fns[1])
+        except BaseException:
+            _free.release()
+            raise
+        try:
+            first = _piece(fns[0])
+        except BaseException:
+            _wait(future)
+            raise
+        return [first, _wait(future)]
 
 
 def _wait(future):

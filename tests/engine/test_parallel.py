@@ -281,3 +281,24 @@ def test_one_and_two_threads_give_the_same_gradients(kind, bidirectional, compil
     for run in results[1:]:
         for a, b in zip(results[0], run, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_blas_keeps_its_thread_setting_over_many_two_thread_steps(compiled_on):
+    """OpenBLAS ignores some set_num_threads calls made while another thread is inside BLAS: when
+    the pieces set and restored the process-wide limit themselves, BLAS was left on one thread
+    after a step or two of a Bidirectional model — and rnnkit.parallel with it, for good."""
+    before = rnnkit.blas.outside_threads()
+    if not before or before < 2:
+        pytest.skip("BLAS runs one thread here: nothing to lose")
+    parallel.set_threads(2)
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(1, 1000, (64, 100)), rng.integers(0, 2, 64).astype("float32")
+    model = rnnkit.Sequential([rnnkit.Input((100,)), layers.Embedding(1000, 32),
+                               layers.Bidirectional(layers.GRU(32)),
+                               layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy")
+    for _ in range(12):
+        model.train_on_batch(x, y)
+        assert rnnkit.blas.outside_threads() == before
+    parallel.set_threads(None)
+    assert parallel.threads() == min(2, before)
