@@ -55,6 +55,10 @@ def recurrent_matmul_backward(h_in, U, masks, d_out):
     return dU, dh
 
 
+#: where each of PyTorch's GRU blocks (r, z, n) sits among Keras's (z, r, h) — its own inverse;
+#: GRUCell's fused module and the weight mapping (engines/torch_engine) both read it
+GRU_TORCH_FROM_KERAS = (1, 0, 2)
+
 #: every RecurrentCell subclass by class name (filled by ``RecurrentCell.__init_subclass__``)
 _CELLS: dict[str, type] = {}
 
@@ -205,7 +209,8 @@ class RecurrentCell:
 
     def missing_methods(self, names=("step", "step_backward")) -> list[str]:
         """The protocol methods in ``names`` this cell's class does not define."""
-        return [n for n in names if getattr(type(self), n, None) is getattr(RecurrentCell, n, None)]
+        base = RecurrentCell
+        return [n for n in names if getattr(type(self), n, None) is getattr(base, n, None)]
 
     def step(self, xw_t, states, masks=None):
         """(new states, this step's cache for ``step_backward``) from xw_t = x_t·W + b."""
@@ -217,10 +222,12 @@ class RecurrentCell:
         ``RecurrentGrads`` here, a cell's own sums object where it has more weights."""
         raise NotImplementedError
 
-    # ---- the torch engine (engines/torch_engine/recurrent.py) ------------------------------------
     def input_bias_of(self, weights: dict):
-        """The bias added with x·W, from weights by name (NumPy arrays or torch tensors)."""
+        """The bias added with x·W, from weights by name (NumPy arrays or torch tensors): the
+        driver's projection in both engines."""
         return weights["bias"] if self.use_bias else None
+
+    # ---- the torch engine (engines/torch_engine/recurrent.py) ------------------------------------
 
     def torch_step(self, ops, weights: dict, xw_t, states, masks=None):
         """``step`` in torch ops (autograd differentiates it): new states from xw_t, the states
@@ -480,7 +487,7 @@ class GRUCell(RecurrentCell):
         return (z * h + (1.0 - z) * h_hat,)
 
     def fused_kernel(self):
-        return FusedKernel("GRU", (1, 0, 2))
+        return FusedKernel("GRU", GRU_TORCH_FROM_KERAS)
 
     def fused_blockers(self):
         return _gate_blockers(self) + ([] if self.reset_after else ["reset_after=False"])

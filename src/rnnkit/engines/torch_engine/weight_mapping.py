@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
-#: where each PyTorch GRU block (r, z, n) sits among Keras's blocks (z, r, h) — its own inverse
-GRU_TORCH_FROM_KERAS = (1, 0, 2)
+from ...layers.cells import GRU_TORCH_FROM_KERAS
+
 #: the recurrent biases that Keras does not have; PyTorch's modules hold them at zero
 FROZEN_ZERO = "bias_hh_l0"
 
