@@ -66,6 +66,10 @@ class Sequential:
             return
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add expects a rnnkit layer, got {layer!r}")
+        if layer.preprocessing and self.compute_layers:
+            raise ValueError(f"{type(layer).__name__} {layer.name!r} is a preprocessing layer; "
+                             f"add it before {self.compute_layers[0].name!r} (preprocessing "
+                             f"layers come first, before every layer the engine runs)")
         if any(existing.name == layer.name for existing in self._layers):
             raise ValueError(f"all layers of a model need unique names; {layer.name!r} is "
                              f"already in {self.name!r}")
@@ -75,6 +79,35 @@ class Sequential:
         if self.input_layer is not None or self.built:
             self.build(self.build_input_shape or (self.input_layer.batch_size,)
                        + self.input_layer.shape)
+
+    @property
+    def preprocessing_layers(self) -> list[Layer]:
+        """The leading preprocessing layers (e.g. TextVectorization), run on the host."""
+        count = next((i for i, layer in enumerate(self._layers) if not layer.preprocessing),
+                     len(self._layers))
+        return self._layers[:count]
+
+    @property
+    def compute_layers(self) -> list[Layer]:
+        """The layers an engine runs: every layer after the preprocessing ones."""
+        return self._layers[len(self.preprocessing_layers):]
+
+    def preprocess(self, x):
+        """Raw inputs through the preprocessing layers (strings → ids), else ``x`` unchanged.
+
+        Strings (NumPy kind U/S, or objects holding str) go through them; numbers are taken to
+        be already preprocessed — the ids the first computing layer reads, as a model trained on
+        encoded data passes them — and reach the engine untouched, where their shape is checked.
+        """
+        layers = self.preprocessing_layers
+        if not layers or not _is_text(x):
+            return x
+        x = np.asarray(x, dtype=object if isinstance(x, (list, tuple)) else None)
+        if not self.built:
+            self.build((None,) + x.shape[1:])
+        for layer in layers:
+            x = layer.forward(x)
+        return x
 
     def pop(self) -> Layer:
         if not self._layers:
@@ -106,9 +139,12 @@ class Sequential:
         """Build from the first batch's shape (Keras's lazy build), or check x fits the build."""
         if not self._layers:
             raise ValueError(f"model {self.name!r} has no layers; add some before using it")
+        if self.preprocessing_layers and not self.built:
+            raise ValueError(f"model {self.name!r} starts with a preprocessing layer and is not "
+                             f"built; call it on raw inputs (e.g. texts) first, or add an Input")
         if not self.built or any(not layer.built for layer in self._layers):
             self.build(self.build_input_shape or (min(batch_size, len(x)),) + x.shape[1:])
-        expected = self.build_input_shape[1:]
+        expected = self.compute_input_shape[1:]
         if len(expected) != x.ndim - 1:
             raise ValueError(f"model {self.name!r} expects inputs of shape "
                              f"{_shape_str((None,) + expected)}, got {x.shape}")
@@ -122,6 +158,14 @@ class Sequential:
             shape = _as_shape(layer.compute_output_shape(shape))
             shapes.append(shape)
         return shapes
+
+    @property
+    def compute_input_shape(self) -> tuple | None:
+        """The input shape of the first computing layer (after preprocessing)."""
+        shape = self.build_input_shape
+        for layer in self.preprocessing_layers if shape is not None else ():
+            shape = _as_shape(layer.compute_output_shape(shape))
+        return shape
 
     def layer_input_shapes(self) -> list:
         if not self.built:
@@ -272,7 +316,7 @@ class Sequential:
 
     def __call__(self, x, training: bool = False) -> np.ndarray:
         """Forward pass on one batch (``training=True`` turns dropout on)."""
-        x = np.asarray(x)
+        x = np.asarray(self.preprocess(x))
         self.build_for_data(x, len(x))
         return self.engine.forward(x, training=training)
 
@@ -309,6 +353,18 @@ class Sequential:
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name}, {len(self._layers)} layers>"
+
+
+def _is_text(x) -> bool:
+    """Raw text: a str, an array of strings, or a list/array holding str objects."""
+    if isinstance(x, str):
+        return True
+    arr = np.asarray(x, dtype=object) if isinstance(x, (list, tuple)) else x
+    if not isinstance(arr, np.ndarray):
+        return False
+    if arr.dtype.kind in "US":
+        return True
+    return arr.dtype == object and arr.size > 0 and isinstance(arr.flat[0], (str, bytes))
 
 
 def _as_shape(shape):

@@ -65,9 +65,9 @@ def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto",
         initial_epoch: int = 0, validation_batch_size=None, validation_freq: int = 1):
     """Keras's ``Model.fit`` on arrays; returns the History callback."""
     model.require_compiled("fit")
-    x, y = da.check_inputs(x, y)
+    x, y = da.check_inputs(model.preprocess(x), y)
     batch_size = da.check_batch_size(batch_size)
-    val = _validation_arrays(x, y, validation_data, validation_split)
+    val = _validation_arrays(model, x, y, validation_data, validation_split)
     if val is not None and validation_data is None:
         (x, y), val = val
     model.build_for_data(x, batch_size)
@@ -96,11 +96,11 @@ def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto",
     return model.history
 
 
-def _validation_arrays(x, y, validation_data, validation_split):
+def _validation_arrays(model, x, y, validation_data, validation_split):
     """(x_val, y_val), or ((x, y), (x_val, y_val)) when split off the training data."""
     if validation_data is not None:
         x_val, y_val = da.unpack_validation_data(validation_data)
-        return da.check_inputs(x_val, y_val, x_name="x_val", y_name="y_val")
+        return da.check_inputs(model.preprocess(x_val), y_val, x_name="x_val", y_name="y_val")
     if validation_split:
         return da.train_validation_split(x, y, validation_split)
     return None
@@ -125,7 +125,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", callbacks=N
              return_dict: bool = False):
     """Keras's ``Model.evaluate``: [loss, metrics…] (or the loss alone, or a dict)."""
     model.require_compiled("evaluate")
-    x, y = da.check_inputs(x, y)
+    x, y = da.check_inputs(model.preprocess(x), y)
     batch_size = da.check_batch_size(batch_size)
     model.build_for_data(x, batch_size)
     model.check_targets(y, "y")
@@ -155,7 +155,7 @@ def _evaluate(model, x, y, batch_size, cbs) -> dict:
 
 def predict(model, x, batch_size=None, verbose="auto", callbacks=None) -> np.ndarray:
     """Keras's ``Model.predict``: outputs for every sample, batch by batch, inference mode."""
-    x, _ = da.check_inputs(x)
+    x, _ = da.check_inputs(model.preprocess(x))
     batch_size = da.check_batch_size(batch_size)
     model.build_for_data(x, batch_size)
     verbose = _verbosity(verbose)
@@ -187,7 +187,7 @@ def test_on_batch(model, x, y, return_dict: bool = False):
 def _one_batch(model, x, y, what: str, engine_step: str, return_dict: bool):
     """Check and build as fit/evaluate do, run one engine step, report its loss and metrics."""
     model.require_compiled(what)
-    x, y = da.check_inputs(x, y)
+    x, y = da.check_inputs(model.preprocess(x), y)
     model.build_for_data(x, len(x))
     model.check_targets(y, "y")
     model.step_metrics.reset()
@@ -197,7 +197,7 @@ def _one_batch(model, x, y, what: str, engine_step: str, return_dict: bool):
 
 
 def predict_on_batch(model, x) -> np.ndarray:
-    x, _ = da.check_inputs(x)
+    x, _ = da.check_inputs(model.preprocess(x))
     model.build_for_data(x, len(x))
     return model.engine.predict_step(x)
 

@@ -40,7 +40,7 @@ class NumpyEngine(Engine):
         value = loss.value(y_true, y_pred)
         layer_grads = self._backward(loss, y_true, y_pred, caches)
         params, grads = [], []
-        for layer, g in zip(self.model.layers, layer_grads):
+        for layer, g in zip(self.model.compute_layers, layer_grads):
             if self.model.trainable and layer.trainable and layer.params():
                 params += layer.params()
                 grads += g
@@ -60,18 +60,18 @@ class NumpyEngine(Engine):
     # ---- passes ------------------------------------------------------------------------------------
     def forward(self, x, training: bool):
         """The outputs; nothing kept (``training`` only switches dropout on)."""
-        return run_stack(self.model.layers, x, lambda layer, x, mask: (
+        return run_stack(self.model.compute_layers, x, lambda layer, x, mask: (
             layer.forward(x, training=training, mask=mask), None))[0]
 
     def forward_train(self, x):
         """(outputs, one cache per layer), in training mode."""
-        return run_stack(self.model.layers, x, lambda layer, x, mask: layer.forward_train(
+        return run_stack(self.model.compute_layers, x, lambda layer, x, mask: layer.forward_train(
             x, training=True, mask=mask))
 
     def _backward(self, loss, y_true, y_pred, caches) -> list:
         """Each layer's weight gradients (None below the lowest layer with trainable weights,
         where backward stops)."""
-        layers = self.model.layers
+        layers = self.model.compute_layers
         grads: list = [None] * len(layers)
         lowest = next((i for i, layer in enumerate(layers)
                        if self.model.trainable and layer.trainable and layer.params()),

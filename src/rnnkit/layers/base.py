@@ -50,6 +50,11 @@ def check_positive_int(name: str, value) -> int:
 class Layer:
     """Base class: name, dtype, weights and gradients, config round-trip."""
 
+    #: A preprocessing layer (``TextVectorization``: strings → ids) runs on the host, in NumPy,
+    #: before the engine: it has no trainable weights and no backward pass, and it may only
+    #: come first in a model (``Sequential.preprocess``). Keras runs such layers on the CPU too.
+    preprocessing = False
+
     #: Keras keyword arguments every layer accepts.
     _BASE_KWARGS = ("name", "trainable", "dtype", "input_shape", "seed")
 

@@ -25,7 +25,7 @@ class InputLayer(Layer):
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
         if any(d is not None and (not isinstance(d, (int, np.integer)) or d <= 0) for d in shape):
             raise ValueError(f"Input shape must hold positive integers or None, got {shape}")
-        self.input_dtype = np.dtype(dtype).name if dtype is not None else None
+        self.input_dtype = _input_dtype(dtype)
         super().__init__(name=name, **kwargs)
         self.shape = shape
         self.batch_size = batch_size
@@ -49,6 +49,16 @@ class InputLayer(Layer):
             config["shape"], config["batch_size"] = tuple(batch_shape[1:]), batch_shape[0]
         config.pop("sparse", None), config.pop("ragged", None)
         return cls(**config)
+
+
+def _input_dtype(dtype) -> str | None:
+    """A NumPy dtype name, or Keras's ``"string"`` for raw text (``Input(shape=(), dtype="string")``
+    before a TextVectorization layer)."""
+    if dtype is None:
+        return None
+    if dtype in ("string", str, np.str_):
+        return "string"
+    return np.dtype(dtype).name
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None) -> InputLayer:

@@ -110,7 +110,7 @@ class TorchEngine(Engine):
     # ---- pieces ------------------------------------------------------------------------------------
     def _prepare(self) -> None:
         """Build the network for the model's current layers; pick up outside weight changes."""
-        layers = self.model.layers
+        layers = self.model.compute_layers
         if tuple(map(id, layers)) != self._built_for:
             self.net = TorchNetwork(layers, self.masks, share=self.share).to(self.device)
             self.module = self.net if self.shard is None else \
@@ -129,7 +129,7 @@ class TorchEngine(Engine):
 
     def _input_embedding(self):
         """The weight of the Embedding that reads the batch's ids, if the network starts with one."""
-        for layer, block in zip(self.model.layers, self.net.blocks):
+        for layer, block in zip(self.model.compute_layers, self.net.blocks):
             if isinstance(layer, Embedding):
                 return block.keras_parameters()[0]
             if not isinstance(layer, InputLayer):
@@ -137,7 +137,7 @@ class TorchEngine(Engine):
         return None
 
     def _host_weights(self) -> list[np.ndarray]:
-        return [w for layer in self.model.layers for w in layer.params()]
+        return [w for layer in self.model.compute_layers for w in layer.params()]
 
     def _trainable(self) -> list:
         return self.net.trainable_parameters() if self.model.trainable else []
@@ -151,7 +151,7 @@ class TorchEngine(Engine):
         self._written = [w.copy() for w in self._host_weights()]
 
     def _to_device(self, x: np.ndarray):
-        first = self.model.layers[0]
+        first = self.model.compute_layers[0]
         if isinstance(first, Embedding):
             x = first.check_ids(x)              # the NumPy engine's one-line errors, on the host
             return torch.from_numpy(np.ascontiguousarray(x, np.int64)).to(self.device)
@@ -165,12 +165,12 @@ class TorchEngine(Engine):
                 out = self.module(x_t)
         else:
             out = self.module(x_t)
-        dtype = np.dtype(self.model.layers[-1].dtype)
+        dtype = np.dtype(self.model.compute_layers[-1].dtype)
         return out, out.detach().float().cpu().numpy().astype(dtype, copy=False)
 
     def _loss_gradient(self, loss, y_true, y_pred, out):
         """(tensor to start backward from, dL/d(that tensor)), as the NumPy engine chooses."""
-        if loss.fuses_with_layer(self.model.layers[-1]):
+        if loss.fuses_with_layer(self.model.compute_layers[-1]):
             return self.net.output_logits, loss.logits_gradient(y_true, y_pred)
         return out, loss.gradient(y_true, y_pred)
 
