@@ -9,10 +9,11 @@ from .random import set_random_seed
 from . import callbacks, losses, metrics, models, optimizers, saving, scratch
 from .layers import Input
 from .model import Sequential
+from .classifier import TextClassifier, load_classifier
 
 __version__ = "0.1.0"
 
 __all__ = ["activations", "config", "initializers", "layers", "utils", "set_random_seed",
            "datasets", "preprocessing",
            "callbacks", "losses", "metrics", "models", "optimizers", "saving", "scratch", "Input",
-           "Sequential"]
+           "Sequential", "TextClassifier", "load_classifier"]

@@ -125,7 +125,8 @@ def _evaluate_options(evaluate: argparse.ArgumentParser) -> None:
 
 
 def _predict_options(predict: argparse.ArgumentParser) -> None:
-    predict.add_argument("run", type=Path, help="a run directory")
+    predict.add_argument("run", type=Path, metavar="RUN", help="a run directory, or a model "
+                         "file that reads raw text (a run's model.keras)")
     predict.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify ('-' reads "
                          "standard input, one text per line); read in the order given")
     predict.add_argument("--file", metavar="PATH", help="a file with one text per line ('-' "

@@ -43,6 +43,10 @@ class Sequential:
         self._engine = None
         self.stop_training = False
         self.history = None
+        #: Facts about the model that travel with it in its .keras file (metadata.json, which
+        #: Keras ignores), JSON values only: ``rnnkit train`` records the classes (label values
+        #: in output order, display names) and the recipe there, so one file is a classifier.
+        self.metadata: dict = {}
         for layer in layers or []:
             self.add(layer)
 

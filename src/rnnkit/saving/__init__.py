@@ -39,7 +39,8 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     config, extras = keras_format.model_to_keras_json(model)
     metadata = {"keras_version": KERAS_FORMAT_VERSION,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
-                "rnnkit": {"version": __version__, "layer_options": extras}}
+                "rnnkit": {"version": __version__, "layer_options": extras,
+                           "model_metadata": model.metadata}}
     weights = h5_bytes(lambda h5: h5_layout.write_model(h5, model))
     write_archive(path, config, metadata, weights, overwrite=overwrite)
 
@@ -62,6 +63,7 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
             model = keras_format.model_from_keras_json(top, extras)
         except UnsupportedModelError as e:
             raise UnsupportedModelError(f"{path}: {e}") from None
+        model.metadata = dict((metadata.get("rnnkit") or {}).get("model_metadata") or {})
         if compile and top.get("compile_config"):
             model.compile(**keras_format.compile_from_keras(top["compile_config"]))
         with archive.weights() as h5:

@@ -62,19 +62,21 @@ def loss_for(train: dict, n_classes: int) -> str:
 
 
 def build_model(config: dict, input_shape: tuple, n_classes: int | None, engine: str = "numpy",
-                **engine_options) -> Sequential:
+                text_layer=None, **engine_options) -> Sequential:
     """The recipe's model, seeded (same seed → same initial weights), built and compiled.
 
     ``n_classes`` checks the output layer against the data; None (a summary without data)
-    takes the output layer as it is.
+    takes the output layer as it is. ``text_layer`` (the fitted text encoding) goes first, so
+    the model reads raw strings as well as the ids it trains on.
     """
     set_random_seed(int(config["train"]["seed"]))
     specs = config["model"]["layers"]
     if not specs:
         raise RecipeError(f"recipe {config['name']!r} has no [[model.layers]]; add at least one")
     specs = [_sized(s, n_classes or 2) for s in specs]
-    model = Sequential([layers_module.Input(shape=tuple(input_shape[1:]))]
-                       + [make_layer(s, f"model.layers.{i}") for i, s in enumerate(specs)])
+    first = [layers_module.Input(shape=tuple(input_shape[1:]))] if text_layer is None else \
+        [layers_module.Input(shape=(), dtype="string"), text_layer]
+    model = Sequential(first + [make_layer(s, f"model.layers.{i}") for i, s in enumerate(specs)])
     if n_classes is None:
         n_classes = max(2, model.output_shape[-1])
     _check_output(model, n_classes)
@@ -93,7 +95,7 @@ def _check_output(model: Sequential, n_classes: int) -> None:
     units = model.output_shape[-1]
     wanted = 1 if n_classes == 2 else n_classes
     if units != wanted:
-        last = len(model.layers) - 1
+        last = len(model.compute_layers) - 1
         raise RecipeError(f"the model ends in {units} unit(s) but the data has {n_classes} "
                           f"classes; let the last layer size itself with --set "
                           f"model.layers.{last}.units=classes (or make it Dense({wanted}, "

@@ -11,7 +11,7 @@ from ..engines.process_rank import is_writer
 from ..errors import UserError
 from . import recipes, runs
 from .inputs import read_rows
-from .predict import format_row, predict_rows
+from .predict import format_row
 from .runs import Run
 
 EXIT_SOME_ROWS_FAILED = 1
@@ -136,10 +136,11 @@ def _say(text: str) -> None:
 
 # ---- predict -------------------------------------------------------------------------------------
 def predict(args: argparse.Namespace) -> int:
-    run = Run.open(args.run)
+    from ..classifier import load_classifier
+    classifier = load_classifier(args.run)
     rows = read_rows(args.texts, args.encoding)
-    predictions = predict_rows(run, [r.text for r in rows])
-    classes = run.classes
+    predictions = classifier.predictions([r.text for r in rows])
+    classes = classifier.classes
     for row, prediction in zip(rows, predictions, strict=True):
         if args.json:
             _say(json.dumps(prediction.as_json(classes), ensure_ascii=False))

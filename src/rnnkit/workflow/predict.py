@@ -59,6 +59,12 @@ class Prediction:
         return record
 
 
+def probabilities(model, encoder, texts: Sequence[str]) -> np.ndarray:
+    """(n, classes) probabilities of raw ``texts`` (a sigmoid unit p becomes [1 − p, p])."""
+    return class_probabilities(model.predict(encoder.encode(list(texts)), batch_size=256,
+                                             verbose=0))
+
+
 def predict_texts(run: Run, texts: Sequence[str], model=None, encoder=None) -> np.ndarray:
     """(n, classes) probabilities for raw non-empty ``texts`` — what ``model.predict`` gives."""
     texts = list(texts)
@@ -66,20 +72,22 @@ def predict_texts(run: Run, texts: Sequence[str], model=None, encoder=None) -> n
     if not texts or blank:
         raise PredictError(f"text {blank[0]} is empty; give each text some words to classify"
                            if blank else "no text to classify")
-    model = model or run.model()
-    x = (encoder or run.encoder()).encode(texts)
-    return class_probabilities(model.predict(x, batch_size=256, verbose=0))
+    return probabilities(model or run.model(), encoder or run.encoder(), texts)
 
 
-def predict_rows(run: Run, texts: Sequence[str], model=None, encoder=None) -> list[Prediction]:
+def prediction_rows(model, encoder, texts: Sequence[str]) -> list[Prediction]:
     """One ``Prediction`` per text, in order; empty texts are marked, not sent to the model."""
-    encoder = encoder or run.encoder()
     keep = [i for i, t in enumerate(texts) if t.strip()]
-    probabilities = predict_texts(run, [texts[i] for i in keep], model, encoder) if keep else []
-    by_row = dict(zip(keep, probabilities))
+    found = probabilities(model, encoder, [texts[i] for i in keep]) if keep else []
+    by_row = dict(zip(keep, found))
     counts = encoder.count_tokens(list(texts))
     return [Prediction(text, by_row.get(i), c.known, c.unknown, c.length, encoder.maxlen)
             for i, (text, c) in enumerate(zip(texts, counts, strict=True))]
+
+
+def predict_rows(run: Run, texts: Sequence[str], model=None, encoder=None) -> list[Prediction]:
+    """``prediction_rows`` with the run's model and encoder."""
+    return prediction_rows(model or run.model(), encoder or run.encoder(), texts)
 
 
 def format_prediction(probabilities: np.ndarray, names: Sequence[str], top: int = 3) -> str:

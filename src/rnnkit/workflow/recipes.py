@@ -211,7 +211,12 @@ def apply_override(config: dict, item: str) -> None:
     if "=" not in item:
         raise RecipeError(f"--set {item!r} is not key=value; write e.g. --set train.epochs=5")
     key, text = item.split("=", 1)
-    parts = key.strip().split(".")
+    set_key(config, key.strip(), parse_value(text))
+
+
+def set_key(config: dict, key: str, value: Any) -> None:
+    """Set one dotted key to a Python value, with ``--set``'s checks (known key, same type)."""
+    parts = key.split(".")
     node: Any = config
     in_layer = False  # inside a layer's dict any layer argument may be added; the layer checks it
     for depth, part in enumerate(parts):
@@ -223,7 +228,7 @@ def apply_override(config: dict, item: str) -> None:
                                   f"no item {part!r}; use an index from 0 to {len(node) - 1}")
             part = int(part)
         elif in_layer and isinstance(node, dict) and last:
-            node[part] = parse_value(text)
+            node[part] = value
             return
         elif not isinstance(node, dict) or part not in node:
             known = ", ".join(_keys(config)) if depth == 0 else ", ".join(
@@ -231,7 +236,7 @@ def apply_override(config: dict, item: str) -> None:
             raise RecipeError(f"--set {key}: unknown key {'.'.join(parts[:depth + 1])!r}; "
                               f"known keys: {known}")
         if last:
-            node[part] = _typed(parse_value(text), node[part], key)
+            node[part] = _typed(value, node[part], key)
         else:
             node = node[part]
 

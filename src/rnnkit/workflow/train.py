@@ -124,7 +124,8 @@ def plan_run(config: dict, engine: str = "numpy", engine_options=None,
         data = data or prepare(config["data"])
         seconds = time.perf_counter() - started
         model = build_model(config, input_shape(config["data"]), len(data.classes.values),
-                            engine, **(engine_options or {}))
+                            engine, text_layer=data.encoder, **(engine_options or {}))
+        model.metadata.update(classes=data.classes.to_dict(), recipe=config["name"])
     except BaseException:
         if warm is not None:
             warm.cancel()

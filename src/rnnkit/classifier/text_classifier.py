@@ -1,0 +1,149 @@
+"""``TextClassifier``: raw texts in, labels out — loaded from a run or file, or fitted in memory.
+
+It follows scikit-learn's estimator conventions without depending on scikit-learn: parameters
+are the constructor's keywords (``recipe``, ``engine``, ``verbose`` and any recipe key, dots
+written ``__``), ``get_params``/``set_params`` return and take exactly those, ``fit`` learns
+attributes ending in ``_`` (``classes_``, ``model_``, ``encoder_``), ``predict`` returns items
+of ``classes_`` and ``score`` is accuracy; so ``clone``, ``cross_val_score``, ``GridSearchCV``
+and ``Pipeline`` work with it. Prediction writes nothing on the object: one loaded classifier
+may serve many threads at once (the model's inference is pure).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..workflow.classes import Classes
+from ..workflow.predict import Prediction, prediction_rows, probabilities
+from . import fitting, params
+
+_DEFAULTS = {"recipe": "default", "engine": "numpy", "verbose": 0}
+_NAMED = tuple(_DEFAULTS)
+_MISSING = object()
+
+
+class NotFittedError(ValueError, AttributeError):
+    """predict before fit (scikit-learn's NotFittedError has the same two bases)."""
+
+
+class TextClassifier:
+    """``TextClassifier(recipe="default", train__epochs=2).fit(texts, labels).predict(texts)``.
+
+    Args:
+        recipe: a shipped recipe's name (``rnnkit recipes``), a TOML file or a run's
+            config.json: its text encoding, model and training settings.
+        engine: ``"numpy"`` or ``"torch"``.
+        verbose: Keras's ``fit`` verbosity (0: silent).
+        **overrides: recipe keys, dots written ``__`` (``train__epochs=2``,
+            ``data__maxlen=100``, ``model__layers__1__units=16``).
+    """
+
+    _estimator_type = "classifier"   # scikit-learn < 1.6 reads this
+
+    def __init__(self, recipe: str = "default", engine: str = "numpy", verbose: int = 0,
+                 **overrides):
+        self.recipe, self.engine, self.verbose = recipe, engine, verbose
+        self._overrides = dict(overrides)
+
+    # ---- scikit-learn's parameter protocol --------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict:
+        return {"recipe": self.recipe, "engine": self.engine, "verbose": self.verbose,
+                **self._overrides}
+
+    def set_params(self, **values) -> "TextClassifier":
+        overrides = {k: v for k, v in values.items() if k not in _NAMED}
+        params.resolve(values.get("recipe", self.recipe), {**self._overrides, **overrides})
+        for key in _NAMED:
+            if key in values:
+                setattr(self, key, values[key])
+        self._overrides.update(overrides)
+        return self
+
+    def __sklearn_tags__(self):
+        # Called by scikit-learn only, so scikit-learn is importable whenever this runs.
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags(),
+                    input_tags=InputTags(one_d_array=True, two_d_array=False, string=True))
+
+    def __repr__(self) -> str:
+        shown = {k: v for k, v in self.get_params().items() if _DEFAULTS.get(k, _MISSING) != v}
+        return f"TextClassifier({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    # ---- training --------------------------------------------------------------------------------
+    def fit(self, texts, labels) -> "TextClassifier":
+        """Train the recipe on ``texts`` with ``labels`` (any hashable values: the classes)."""
+        texts = _texts(texts, "fit")
+        labels = list(labels)
+        if len(labels) != len(texts):
+            raise ValueError(f"fit got {len(texts)} texts and {len(labels)} labels; give one "
+                             f"label per text")
+        config = params.resolve(self.recipe, self._overrides)
+        values, y = fitting.class_ids(labels)
+        model = fitting.fit_model(config, texts, y, len(values), self.engine, self.verbose)
+        model.metadata.update(classes={"values": values, "names": values},
+                              recipe=config["name"])
+        self._use(model, model.preprocessing_layers[0], Classes(tuple(values), tuple(values)))
+        return self
+
+    def _use(self, model, encoder, classes: Classes) -> None:
+        """Become the classifier of ``model``, reading texts with ``encoder``."""
+        self.model_, self.encoder_, self.classes = model, encoder, classes
+        self.classes_ = np.asarray(classes.names)
+        self.label_values_ = np.asarray(classes.values)
+
+    # ---- prediction ------------------------------------------------------------------------------
+    def predict_proba(self, texts) -> np.ndarray:
+        """(n, classes) probabilities in ``classes_`` order; rows sum to 1 (two classes too).
+
+        An empty text, or one without a known word, gets the model's answer for padding alone;
+        ``predictions`` flags both.
+        """
+        self._require_fitted("predict_proba")
+        return probabilities(self.model_, self.encoder_, _texts(texts, "predict_proba"))
+
+    def predict(self, texts) -> np.ndarray:
+        """The most probable class of each text (an item of ``classes_``)."""
+        return self.classes_[np.argmax(self.predict_proba(texts), axis=1)]
+
+    def score(self, texts, labels) -> float:
+        """Accuracy of ``predict(texts)`` against ``labels``."""
+        return float(np.mean(self.predict(texts) == np.asarray(list(labels))))
+
+    def predictions(self, texts) -> list[Prediction]:
+        """Per text: probabilities, known/unknown tokens, cut by maxlen, or empty — what
+        ``rnnkit predict`` prints."""
+        self._require_fitted("predictions")
+        return prediction_rows(self.model_, self.encoder_, _texts(texts, "predictions"))
+
+    def predict_details(self, texts) -> list[dict]:
+        """``predictions`` as the records of ``rnnkit predict --json``."""
+        return [p.as_json(self.classes) for p in self.predictions(texts)]
+
+    def save(self, filepath, overwrite: bool = True) -> None:
+        """One ``.keras`` file that reads raw text: ``load_classifier(filepath)`` restores it."""
+        self._require_fitted("save")
+        self.model_.save(filepath, overwrite=overwrite)
+
+    def _require_fitted(self, what: str) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"this TextClassifier is not fitted yet; call fit(texts, "
+                                 f"labels) (or load one with rnnkit.load_classifier) before "
+                                 f"{what}()")
+
+
+def _texts(texts: Any, what: str) -> list[str]:
+    """A list of str from any iterable of texts (scikit-learn passes lists and arrays)."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"{what}() takes an iterable of texts, got a single string; wrap it "
+                        f"in a list: [{texts[:30]!r}]")
+    texts = list(np.asarray(texts, dtype=object).reshape(-1)) if not isinstance(texts, list) \
+        else texts
+    bad = next(((i, t) for i, t in enumerate(texts) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise TypeError(f"{what}(): text {bad[0]} is a {type(bad[1]).__name__} ({bad[1]!r}), "
+                        f"not a string")
+    return texts
+
