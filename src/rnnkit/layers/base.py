@@ -12,7 +12,9 @@ A layer is a model description (its Keras config) plus its NumPy math:
   what gradient checks of the inference function differentiate;
 * ``backward(dy, cache) -> (dx, grads)`` returns dL/dx and dL/dw for every weight, a list in
   ``weight_names`` order (empty for a layer without weights; dx is None for integer inputs);
-* ``compute_mask`` / ``compute_output_shape`` describe what flows to the next layer.
+* ``compute_mask`` / ``compute_output_shape`` describe what flows to the next layer;
+* optionally ``save_assets(dir_path)`` / ``load_assets(dir_path)`` (Keras 3's names): files the
+  layer keeps beside its weights in a .keras archive, such as a vocabulary (saving/assets.py).
 
 The caller holds the caches and gradients (the engine's train step, ``gradcheck``), so a layer
 is a pure function of its weights. Weights are updated in place by optimizers, so ``params()``

@@ -1,5 +1,8 @@
 """Keras 3 model files: ``.keras`` archives and ``.weights.h5`` weight files.
 
+A ``.keras`` archive holds config.json, metadata.json, model.weights.h5 and the files layers
+write with ``save_assets`` (assets.py: a TextVectorization's vocabulary), each where Keras puts it.
+
 Files written here load in real Keras 3 (``keras.models.load_model``), and files Keras 3 wrote
 load here, for the layers rnnkit has. rnnkit-only options ride in metadata.json under
 ``"rnnkit"``, which Keras ignores. Writes are atomic; nothing is ever pickled.
@@ -9,12 +12,13 @@ from __future__ import annotations
 
 import datetime
 import os
+import tempfile
 import warnings
 
 import h5py
 
 from ..engines.process_rank import is_writer
-from . import h5_layout, keras_format
+from . import assets, h5_layout, keras_format
 from ..atomic import atomic_path, refuse_overwrite
 from .files import (CONFIG_NAME, METADATA_NAME, Archive, ModelFileError, check_exists, h5_bytes,
                     open_h5, write_archive)
@@ -42,7 +46,9 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
                 "rnnkit": {"version": __version__, "layer_options": extras,
                            "model_metadata": model.metadata}}
     weights = h5_bytes(lambda h5: h5_layout.write_model(h5, model))
-    write_archive(path, config, metadata, weights, overwrite=overwrite)
+    with tempfile.TemporaryDirectory(prefix="rnnkit-assets-") as folder:
+        write_archive(path, config, metadata, weights, overwrite=overwrite,
+                      assets=assets.save_assets(model, folder))
 
 
 def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
@@ -55,7 +61,7 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
     if not path.endswith(".keras"):
         raise ModelFileError(f"{path}: rnnkit reads Keras 3 .keras files; legacy .h5 models "
                              f"(Keras 2) must be re-saved with Keras 3 as .keras first")
-    with Archive(path) as archive:
+    with Archive(path) as archive, tempfile.TemporaryDirectory(prefix="rnnkit-assets-") as folder:
         top = archive.json(CONFIG_NAME)
         metadata = archive.json(METADATA_NAME)
         extras = (metadata.get("rnnkit") or {}).get("layer_options") or {}
@@ -68,6 +74,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
             model.compile(**keras_format.compile_from_keras(top["compile_config"]))
         with archive.weights() as h5:
             optimizer_vars = h5_layout.read_model(h5, model, path)
+        archive.extract_assets(folder)
+        assets.load_assets(model, folder, path)
     if model.compiled and optimizer_vars is not None:
         _restore_optimizer(model, optimizer_vars, path)
     return model

@@ -1,7 +1,9 @@
 """Files on disk: atomic writes, and opening .keras archives with one-line errors.
 
 A .keras file is a zip holding ``metadata.json``, ``config.json`` and ``model.weights.h5``
-(Keras 3's layout). Writes go through ``rnnkit.atomic.atomic_path``, so an interrupted save never
+(Keras 3's layout), and ``assets/…`` files some layers write (a vocabulary). Asset members are
+checked before they are written to disk: a name that would land outside the folder they are
+extracted to (absolute, ``..``, a drive) is refused. Writes go through ``rnnkit.atomic.atomic_path``, so an interrupted save never
 leaves a half-written model behind.
 Nothing here ever unpickles.
 """
@@ -21,6 +23,7 @@ from ..atomic import atomic_path
 CONFIG_NAME = "config.json"
 METADATA_NAME = "metadata.json"
 WEIGHTS_NAME = "model.weights.h5"
+ASSETS_DIR = "assets"
 
 
 class ModelFileError(ValueError):
@@ -36,12 +39,14 @@ def h5_bytes(write) -> bytes:
 
 
 def write_archive(path: str, config: dict, metadata: dict, weights: bytes,
-                  overwrite: bool = True) -> None:
-    with atomic_path(path, overwrite) as tmp:
-        with zipfile.ZipFile(tmp, "w") as zf:
-            zf.writestr(METADATA_NAME, json.dumps(metadata))
-            zf.writestr(CONFIG_NAME, json.dumps(config))
-            zf.writestr(WEIGHTS_NAME, weights)
+                  overwrite: bool = True, assets=()) -> None:
+    """The archive, atomically; ``assets`` are (member name under ``assets/``, file path)."""
+    with atomic_path(path, overwrite) as tmp, zipfile.ZipFile(tmp, "w") as zf:
+        zf.writestr(METADATA_NAME, json.dumps(metadata))
+        zf.writestr(CONFIG_NAME, json.dumps(config))
+        zf.writestr(WEIGHTS_NAME, weights)
+        for member, file_path in assets:
+            zf.write(file_path, member)
 
 
 def check_exists(path: str) -> None:
@@ -84,6 +89,33 @@ class Archive:
             return json.loads(self.read(name))
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ModelFileError(f"{self.path}: {name} is not valid JSON ({e})") from None
+
+    def extract_assets(self, folder: str) -> None:
+        """Write every ``assets/…`` member under ``folder`` (as ``folder/assets/…``), after
+        checking every member's name: one that would land outside ``folder`` is refused."""
+        root = os.path.realpath(folder)
+        assets_root = os.path.join(root, ASSETS_DIR)
+        targets = [(info, self._member_target(info.filename, root))
+                   for info in self.zip.infolist()]
+        for info, target in targets:
+            if not target.startswith(assets_root + os.sep):
+                continue  # config, metadata, weights: read in memory, never written out
+            if info.is_dir():
+                os.makedirs(target, exist_ok=True)
+                continue
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(self.read(info.filename))
+
+    def _member_target(self, name: str, root: str) -> str:
+        """Where member ``name`` would go under ``root``; refuses names that would escape it."""
+        parts = name.replace("\\", "/").split("/")
+        target = os.path.realpath(os.path.join(root, *parts))
+        if (name.startswith(("/", "\\")) or ".." in parts or ":" in name
+                or not target.startswith(root + os.sep)):
+            raise ModelFileError(f"{self.path}: archive member {name!r} points outside the "
+                                 f"model's folder; the file was tampered with or is corrupt")
+        return target
 
     @contextmanager
     def weights(self):

@@ -45,6 +45,22 @@ def _children(obj) -> list[tuple[str, object]]:
     return [(a, getattr(obj, a)) for a in _CHILD_ATTRIBUTES if getattr(obj, a, None) is not None]
 
 
+def object_paths(layers) -> list[tuple[str, object]]:
+    """(path, object) for every layer and every nested object Keras saves state for:
+    ``layers/lstm``, ``layers/lstm/cell``, ``layers/bidirectional/forward_layer`` … — the paths
+    Keras's saving_lib gives a Sequential's layers, in the weights file and under ``assets/``."""
+    out = []
+
+    def visit(path, obj):
+        out.append((path, obj))
+        for attr, child in _children(obj):
+            visit(f"{path}/{attr}", child)
+
+    for key, layer in keras_paths(layers):
+        visit(f"layers/{key}", layer)
+    return out
+
+
 def _own_weights(obj) -> list[np.ndarray]:
     """Weights held by ``obj`` itself, not through a child (an LSTM's are its cell's)."""
     if not hasattr(obj, "params") or (hasattr(obj, "built") and not obj.built):
