@@ -98,3 +98,30 @@ def test_keras_reads_the_compact_tokenizer_json():
     ours.fit_on_texts(CORPUS)
     theirs = keras_text.tokenizer_from_json(ours.encoding_only().to_json(compact=True))
     assert theirs.texts_to_sequences(UNSEEN) == ours.texts_to_sequences(UNSEEN)
+
+
+@pytest.mark.oracle   # Keras's own Tokenizer and pad_sequences are the second witness
+def test_the_model_file_encodes_all_25000_reviews_as_training_did(tmp_path):
+    """The main job's encoding (Tokenizer(20000), maxlen 300, fitted on 20,000 reviews) inside
+    a saved model file gives the ids training used, for every one of the 25,000 reviews."""
+    from keras.utils import pad_sequences as keras_pad
+    from keras_preprocessing.text import Tokenizer as KerasTokenizer
+
+    from rnnkit import layers
+    from rnnkit.models import load_model
+    from rnnkit.model import Sequential
+
+    texts = list(movie_reviews.load_reviews().texts)
+    assert len(texts) == 25000
+    encoder = TokenizerEncoder.fit(texts[:20000], num_words=20000, maxlen=300)
+    training_ids = encoder.encode(texts)
+    model = Sequential([layers.Input(shape=(), dtype="string"), encoder,
+                        layers.Embedding(20000, 2), layers.SimpleRNN(1),
+                        layers.Dense(1, activation="sigmoid")])
+    model.save(tmp_path / "model.keras")
+    from_file = load_model(tmp_path / "model.keras").preprocessing_layers[0]
+    assert from_file.forward(np.array(texts)).tobytes() == training_ids.tobytes()
+    keras_tokenizer = KerasTokenizer(num_words=20000)
+    keras_tokenizer.fit_on_texts(texts[:20000])
+    keras_ids = keras_pad(keras_tokenizer.texts_to_sequences(texts), maxlen=300)
+    np.testing.assert_array_equal(training_ids, keras_ids)

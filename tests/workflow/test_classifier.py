@@ -87,19 +87,20 @@ def test_the_model_file_alone_is_the_classifier(trained_run, tmp_path):
 
 def test_details_flag_unknown_words_and_truncation(trained_run):
     unknown, cut = load_classifier(trained_run).predict_details(TEXTS[4:6])
-    assert unknown["known_tokens"] == 0 and unknown["unknown_tokens"] == 3
+    assert unknown["known_tokens"] == 0 and unknown["unknown_tokens"] == 4
     assert cut["truncated"] and not unknown["truncated"]
 
 
 def test_eight_threads_predict_what_one_thread_does(trained_run):
     classifier = load_classifier(trained_run)
     texts = [TEXTS[i % len(TEXTS)] + f" {'good ' * (i % 4)}" for i in range(40)]
-    expected = classifier.predict_proba(texts)
+    batches = [[texts[j:j + 5 + k] for j in range(0, 30, 3)] for k in range(8)]
+    expected = [[classifier.predict_proba(b) for b in mine] for mine in batches]
     results, errors = [None] * 8, []
 
     def work(k):
         try:
-            results[k] = [classifier.predict_proba(texts[j:j + 5 + k]) for j in range(0, 30, 3)]
+            results[k] = [classifier.predict_proba(b) for b in batches[k]]
         except Exception as e:          # pragma: no cover - reported below
             errors.append(e)
 
@@ -109,9 +110,9 @@ def test_eight_threads_predict_what_one_thread_does(trained_run):
     for t in threads:
         t.join()
     assert not errors
-    for k, found in enumerate(results):
-        for j, got in zip(range(0, 30, 3), found):
-            np.testing.assert_array_equal(got, expected[j:j + 5 + k])
+    for found, wanted in zip(results, expected):
+        for got, want in zip(found, wanted, strict=True):
+            np.testing.assert_array_equal(got, want)
 
 
 def test_mistakes_are_one_line(trained_run, tmp_path):

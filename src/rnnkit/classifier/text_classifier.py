@@ -106,7 +106,8 @@ class TextClassifier:
 
     def predict(self, texts) -> np.ndarray:
         """The most probable class of each text (an item of ``classes_``)."""
-        return self.classes_[np.argmax(self.predict_proba(texts), axis=1)]
+        probabilities = self.predict_proba(texts)
+        return self.classes_[np.argmax(probabilities, axis=1)]
 
     def score(self, texts, labels) -> float:
         """Accuracy of ``predict(texts)`` against ``labels``."""
