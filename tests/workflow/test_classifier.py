@@ -130,3 +130,12 @@ def test_mistakes_are_one_line(trained_run, tmp_path):
                 layers.Dense(1, activation="sigmoid")]).save(plain)
     with pytest.raises(ClassifierError, match="lacks a text encoding layer and its classes"):
         load_classifier(plain)
+
+
+def test_predict_and_evaluate_need_no_vocabulary_or_classes_file(trained_run, capsys):
+    before = _cli_json(trained_run, TEXTS, capsys)
+    (trained_run / "vocabulary.json").unlink()
+    (trained_run / "classes.json").unlink()
+    assert _cli_json(trained_run, TEXTS, capsys) == before
+    assert main(["evaluate", str(trained_run)]) == 0
+    assert "accuracy" in capsys.readouterr().out

@@ -164,8 +164,10 @@ def _short(text: str, width: int = 60) -> str:
 def evaluate(args: argparse.Namespace) -> int:
     from .data import encode
     from .train import evaluate_model
+    from ..classifier import load_classifier
     run = Run.open(args.run)
-    model, encoder, classes = run.model(), run.encoder(), run.classes
+    classifier = load_classifier(run.path)
+    model, encoder, classes = classifier.model_, classifier.encoder_, classifier.classes
     texts, where = _evaluation_texts(run, args)
     y = classes.ids_of([texts.class_names[i] for i in texts.labels], where)
     x = encode(encoder, texts).x
