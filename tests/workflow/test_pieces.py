@@ -105,3 +105,29 @@ def test_classification_report_by_hand():
     binary = classification_report(np.array([0, 1, 1]), np.array([[0.2], [0.7], [0.4]]),
                                    ["neg", "pos"])
     assert binary["confusion_matrix"] == [[1, 0], [1, 1]]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: TokenizerEncoder.fit(TEXTS, num_words=5, maxlen=4),
+    lambda: TokenizerEncoder.fit(TEXTS, num_words=50, maxlen=30),
+    lambda: KerasImdbEncoder(RANKS, num_words=8, maxlen=6),
+    lambda: KerasImdbEncoder(RANKS, num_words=8, maxlen=20, skip_top=4, drop_ids_below=3),
+])
+def test_word_positions_point_at_each_words_id_in_the_encoded_row(make):
+    """Every placed word's id is at its position; the rest of the row is padding or the start
+    mark; cut words are exactly those before the kept ones."""
+    encoder = make()
+    rng = np.random.default_rng(1)
+    vocabulary = ["good", "bad", "film", "the", "plot", "zzz", "qqq", "a"]
+    for _ in range(50):
+        text = " ".join(rng.choice(vocabulary, rng.integers(0, 12)))
+        (row,) = encoder.encode([text])
+        words = encoder.word_positions(text)
+        placed = {w.position: w.id for w in words if w.position is not None}
+        for position, id_ in placed.items():
+            assert row[position] == id_
+        others = [row[i] for i in range(len(row)) if i not in placed]
+        assert all(v in (0, getattr(encoder, "start_char", 0)) for v in others), (text, row)
+        statuses = [w.status for w in words if w.id is not None]
+        assert statuses == sorted(statuses, key=lambda s: s != "cut")    # cut words come first
+        assert len(words) == len(text.split())

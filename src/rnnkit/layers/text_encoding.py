@@ -25,7 +25,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..data.keras_encoding import texts_to_ranks
-from ..data.text import DEFAULT_FILTERS, Tokenizer, tokenizer_from_json
+from ..data.text import DEFAULT_FILTERS, Tokenizer, text_to_word_sequence, tokenizer_from_json
 from ..preprocessing.sequence import pad_sequences
 from .base import Layer
 
@@ -42,6 +42,42 @@ class TokenCount:
     known: int
     unknown: int
     length: int
+
+
+@dataclass(frozen=True)
+class WordPosition:
+    """One token of a text and where it went in the encoded row.
+
+    ``status`` is ``"known"`` (a vocabulary id), ``"unknown"`` (outside the vocabulary: dropped,
+    or the oov id) or ``"cut"`` (before the last ``maxlen`` ids, cut off); ``position`` is the
+    index in the (maxlen,) row, None when the token is not there.
+    """
+
+    token: str
+    id: int | None
+    position: int | None
+    status: str
+
+
+def place(tokens: Sequence[str], ids: Sequence[int | None], known: Sequence[bool], maxlen: int,
+          extra_front: int = 0) -> list[WordPosition]:
+    """Positions after ``pad_sequences``' pre-truncation and pre-padding. ``ids[i]`` is token i's
+    id in the sequence (None: dropped); ``extra_front`` ids (a start mark) precede the tokens."""
+    length = extra_front + sum(i is not None for i in ids)
+    first_kept = max(0, length - maxlen)          # pre-truncation keeps the last maxlen
+    offset = maxlen - min(length, maxlen)         # pre-padding puts zeros first
+    out, k = [], extra_front
+    for token, i, is_known in zip(tokens, ids, known, strict=True):
+        if i is None:
+            out.append(WordPosition(token, None, None, "unknown"))
+            continue
+        if k < first_kept:
+            out.append(WordPosition(token, i, None, "cut"))
+        else:
+            out.append(WordPosition(token, i, offset + k - first_kept,
+                                    "known" if is_known else "unknown"))
+        k += 1
+    return out
 
 
 def texts_of(x, owner: str) -> list[str]:
@@ -73,6 +109,10 @@ class TextEncoding(Layer):
         raise NotImplementedError
 
     def count_tokens(self, texts: Sequence[str]) -> list[TokenCount]:
+        raise NotImplementedError
+
+    def word_positions(self, text: str) -> list[WordPosition]:
+        """Each token of ``text``, its id and its place in the encoded row (for explanations)."""
         raise NotImplementedError
 
     def forward(self, x, training: bool = False, mask=None) -> np.ndarray:
@@ -147,6 +187,15 @@ class TokenizerEncoding(TextEncoding):
             out.append(TokenCount(known, len(self.tokenizer.tokens(text)) - known, len(ids)))
         return out
 
+    def word_positions(self, text: str) -> list[WordPosition]:
+        t = self.tokenizer
+        oov = t.word_index.get(t.oov_token) if t.oov_token is not None else None
+        tokens = list(t.tokens(text))
+        known = [(i := t.word_index.get(w)) is not None and (not t.num_words or i < t.num_words)
+                 for w in tokens]
+        ids = [t.word_index[w] if k else oov for w, k in zip(tokens, known)]
+        return place(tokens, ids, known, self.maxlen)
+
     def vocabulary_dict(self) -> dict:
         """The tokenizer as Keras's JSON, holding only the words that encoding can use
         (``Tokenizer.encoding_only``), each once: ~0.35 MB for 20,000 words where the whole
@@ -219,6 +268,14 @@ class KerasImdbEncoding(TextEncoding):
             kept = sum(1 for w in seq if w >= self.drop_ids_below)
             out.append(TokenCount(len(seq) - 1 - unknown, unknown, kept))
         return out
+
+    def word_positions(self, text: str) -> list[WordPosition]:
+        (marked,) = self._marked([text])
+        tokens = text_to_word_sequence(text)
+        ids = [w if w >= self.drop_ids_below else None for w in marked[1:]]
+        known = [w != self.oov_char for w in marked[1:]]
+        return place(tokens, ids, known, self.maxlen,
+                     extra_front=int(marked[0] >= self.drop_ids_below))
 
     def from_ids(self, seqs: Sequence[Sequence[int]]) -> np.ndarray:
         """Already-encoded sequences → the model's input (drop, pad, one-hot)."""
