@@ -83,6 +83,14 @@ def test_whitespace_is_the_six_ascii_characters():
         ["a", "b", "c", "d", "e", "f", "g\xa0h\u3000i\x85j\u2028k"]]
 
 
+def test_the_fast_split_path_knows_every_other_python_whitespace():
+    """Texts without these characters split with str.split(), which splits on all of them."""
+    from rnnkit.layers.text_vectorization import PYTHON_ONLY_WHITESPACE
+
+    python_only = {c for c in map(chr, range(0x110000)) if c.isspace()} - set(" \t\n\v\f\r")
+    assert {c for c in python_only if PYTHON_ONLY_WHITESPACE.fullmatch(c)} == python_only
+
+
 def test_ngrams_go_width_by_width():
     layer = TextVectorization(ngrams=(1, 2), vocabulary=["x"])
     assert layer._tokenize(["a b c", "d", ""]) == [["a", "b", "c", "a b", "b c"], ["d"], []]
@@ -207,15 +215,18 @@ def test_our_file_has_keras_layout(name, tmp_path):
 
 @pytest.mark.parametrize("options", [
     {}, {"output_mode": "tf_idf", "pad_to_max_tokens": True, "output_sequence_length": None},
-    {"vocabulary": ["wonderful", "film", "good"]}, {"standardize": None, "split": "character"}])
+    {"vocabulary": ["wonderful", "film", "good"]},
+    {"standardize": None, "split": "character", "max_tokens": None}])
 def test_round_trip(options, tmp_path):
     """Adapted, tf_idf padded (a file Keras itself cannot read back), given vocabulary, and a
     vocabulary holding "\\n" (kept in the config) all load with the same ids and predictions."""
     vectorize = TextVectorization(**{"max_tokens": 60, "output_sequence_length": 10, **options})
     if "vocabulary" not in options:
         vectorize.adapt(CORPUS)
+    assert vectorize._lookup_layer.writable_as_lines == ("split" not in options)
     rest = [layers.Dense(1)] if vectorize.output_mode != "int" else [
-        layers.Embedding(60, 3, mask_zero=True), layers.GRU(2), layers.Dense(1)]
+        layers.Embedding(vectorize.vocabulary_size(), 3, mask_zero=True), layers.GRU(2),
+        layers.Dense(1)]
     model = Sequential([layers.Input(shape=(), dtype="string"), vectorize] + rest)
     model.save(tmp_path / "m.keras")
     loaded = load_model(tmp_path / "m.keras")
@@ -236,6 +247,7 @@ def test_user_errors_are_one_line(tmp_path):
     layer = TextVectorization(vocabulary=["a"])
     for bad, error, match in ((np.array([1, 2]), TypeError, "expects strings.*int64"),
                               (np.array([["a", "b"]]), ValueError, r"shape \(n,\) or \(n, 1\)"),
+                              ("one text", ValueError, r"got shape \(\); wrap a single text"),
                               ([None], TypeError, "expects strings, got NoneType")):
         with pytest.raises(error, match=match) as e:
             layer(bad)

@@ -24,6 +24,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 
 import numpy as np
 
@@ -84,11 +85,13 @@ class StringLookupTable:
     def get_vocabulary(self, include_special_tokens: bool = True) -> list[str]:
         return (self.special_tokens if include_special_tokens else []) + list(self.tokens)
 
+    @property
+    def mask_id(self) -> int:
+        """The id of ``""``: the mask (0) in int mode, -1 (no slot: dropped) otherwise."""
+        return 0 if self.output_mode == "int" else -1
+
     def ids(self, tokens: Sequence[str]) -> list[int]:
-        """Each token's id; ``""`` is the mask (0) in int mode and -1 (dropped) otherwise."""
-        index, oov = self.index, self.oov_id
-        mask = 0 if self.output_mode == "int" else -1
-        return [index.get(t, oov) if t else mask for t in tokens]
+        return list(map(self.index.get, tokens, repeat(self.oov_id, len(tokens))))
 
     @property
     def depth(self) -> int:
@@ -147,7 +150,9 @@ class StringLookupTable:
 
     def _set(self, tokens: list[str], idf: np.ndarray | None) -> None:
         self.tokens = list(tokens)
+        # token → id, "" (never a vocabulary term) included, so a lookup is one dict.get
         self.index = {t: i for i, t in enumerate(self.tokens, start=self.token_start)}
+        self.index[MASK_TOKEN] = self.mask_id
         if idf is not None:
             self.idf_weights = idf
         self.learned = True
