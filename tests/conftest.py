@@ -4,6 +4,8 @@
   anything imports keras), whatever KERAS_BACKEND says; if keras was imported before this file
   ran (by a plugin or sitecustomize) on another backend, the run is refused.
 * Real data lives in ../shared/data; loaders find it through RNNKIT_DATA, as on a user's machine.
+* Tests marked ``tensorflow`` (Keras on TensorFlow, in the Python RNNKIT_TF_PYTHON names; no
+  dependency of rnnkit) are deselected unless ``-m`` names them: ``pytest -m tensorflow``.
 * In CI (CI=true) the oracle and integration tests cannot skip silently: a skipped test marked
   ``oracle`` or ``integration`` is reported as a failure, and a test module skipped whole at
   collection (``importorskip`` at module level: its tests never ran) fails the session; both are
@@ -52,6 +54,16 @@ def _deterministic():
     rnnkit.set_random_seed(1234)
     clear_session()
     yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect tests marked tensorflow unless the -m expression asks for them."""
+    if "tensorflow" in (config.getoption("markexpr") or ""):
+        return
+    deselected = [item for item in items if item.get_closest_marker("tensorflow") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item.get_closest_marker("tensorflow") is None]
 
 
 def pytest_report_header(config):

@@ -3,6 +3,8 @@
     layers/<kind>/vars/0, 1, …          a layer's own weights, in Keras's order
     layers/<kind>/cell/vars/…           recurrent layers keep theirs on the cell
     layers/<kind>/forward_layer/cell/…  Bidirectional: forward_layer, backward_layer
+    layers/<kind>/vars/idf_weights      an object with save_own_variables names its own
+    layers/<kind>/_lookup_layer/vars/…  TextVectorization's vocabulary (string_lookup.py)
     optimizer/vars/0, 1, …              [iteration, learning_rate, slots…]
     vars                                the model's own (empty) group
 
@@ -18,8 +20,8 @@ import numpy as np
 
 from ..naming import snake_case
 
-# Attributes through which Keras reaches nested objects that own weights.
-_CHILD_ATTRIBUTES = ("cell", "forward_layer", "backward_layer")
+# Attributes through which Keras reaches nested objects that own weights or assets.
+_CHILD_ATTRIBUTES = ("cell", "forward_layer", "backward_layer", "_lookup_layer")
 
 
 class WeightsMismatchError(ValueError):
@@ -93,11 +95,22 @@ def write_model(h5: h5py.File, model, include_optimizer: bool = True) -> None:
     h5.create_group("vars").attrs["name"] = model.name
 
 
+def _own_variables(obj) -> dict:
+    """What ``obj`` stores in its ``vars`` group: its weights as 0, 1, …, or, for an object with
+    Keras's ``save_own_variables(store)`` (variables that are not weights, such as
+    TextVectorization's idf weights), the names it chooses."""
+    if hasattr(obj, "save_own_variables"):
+        store: dict = {}
+        obj.save_own_variables(store)
+        return store
+    return {str(i): w for i, w in enumerate(_own_weights(obj))}
+
+
 def _write_object(group: h5py.Group, obj) -> None:
     vars_group = group.create_group("vars")
     vars_group.attrs["name"] = _object_name(obj)
-    for i, w in enumerate(_own_weights(obj)):
-        vars_group[str(i)] = w
+    for key, value in _own_variables(obj).items():
+        vars_group[key] = value
     for attr, child in _children(obj):
         _write_object(group.create_group(attr), child)
 
@@ -112,6 +125,7 @@ def read_model(h5: h5py.File, model, source: str) -> list[np.ndarray] | None:
         raise WeightsMismatchError(f"{source} holds no layer weights (no 'layers' group); it is "
                                    f"not a Keras 3 weights file")
     assignments: list[tuple[np.ndarray, np.ndarray]] = []
+    loaders: list[tuple[object, dict, str]] = []
     paths = keras_paths(model.layers)
     for key, layer in paths:
         if key not in h5["layers"]:
@@ -119,11 +133,17 @@ def read_model(h5: h5py.File, model, source: str) -> list[np.ndarray] | None:
                 raise WeightsMismatchError(f"{source} has no weights for layer {layer.name!r} "
                                            f"({type(layer).__name__}) at layers/{key}")
             continue
-        _collect(h5["layers"][key], layer, f"layers/{key}", source, assignments)
+        _collect(h5["layers"][key], layer, f"layers/{key}", source, (assignments, loaders))
     extra = sorted(set(h5["layers"]) - {key for key, _ in paths})
     if extra:
         raise WeightsMismatchError(f"{source} holds weights for layers the model lacks: "
                                    f"{', '.join(extra)}")
+    # objects that read their own variables first: they may refuse them (then no weight moved)
+    for obj, store, path in loaders:
+        try:
+            obj.load_own_variables(store)
+        except (KeyError, ValueError) as e:
+            raise WeightsMismatchError(f"{source}: {path}: {e}") from None
     for dst, src in assignments:
         dst[...] = src
     if "optimizer" in h5 and "vars" in h5["optimizer"]:
@@ -132,9 +152,25 @@ def read_model(h5: h5py.File, model, source: str) -> list[np.ndarray] | None:
     return None
 
 
-def _collect(group: h5py.Group, obj, path: str, source: str, out: list) -> None:
-    own = _own_weights(obj)
+def _collect(group: h5py.Group, obj, path: str, source: str, out: tuple[list, list]) -> None:
+    """For ``obj`` and its children: (weight, value) pairs, shapes checked, into ``out[0]``;
+    (object, its stored variables, path) into ``out[1]`` for objects with Keras's
+    ``load_own_variables(store)``."""
     stored = group["vars"] if "vars" in group else {}
+    if hasattr(obj, "load_own_variables"):
+        out[1].append((obj, {key: np.asarray(stored[key]) for key in stored}, f"{path}/vars"))
+    else:
+        _collect_weights(stored, obj, path, source, out[0])
+    for attr, child in _children(obj):
+        if attr not in group:
+            if _all_weights(child):
+                raise WeightsMismatchError(f"{source} has no {path}/{attr} group")
+            continue
+        _collect(group[attr], child, f"{path}/{attr}", source, out)
+
+
+def _collect_weights(stored, obj, path: str, source: str, out: list) -> None:
+    own = _own_weights(obj)
     if len(stored) != len(own):
         raise WeightsMismatchError(f"{source}: {path} holds {len(stored)} weight arrays, but "
                                    f"{_object_name(obj)!r} ({type(obj).__name__}) has {len(own)}")
@@ -144,9 +180,3 @@ def _collect(group: h5py.Group, obj, path: str, source: str, out: list) -> None:
             raise WeightsMismatchError(f"{source}: {path}/vars/{i} has shape {value.shape}, but "
                                        f"{_object_name(obj)!r} expects {w.shape}")
         out.append((w, value))
-    for attr, child in _children(obj):
-        if attr not in group:
-            if _all_weights(child):
-                raise WeightsMismatchError(f"{source} has no {path}/{attr} group")
-            continue
-        _collect(group[attr], child, f"{path}/{attr}", source, out)

@@ -46,6 +46,10 @@ KERAS_LAYER_KEYS: dict[str, tuple[str, ...]] = {
     "Bidirectional": ("name", "trainable", "dtype", "merge_mode", "layer", "backward_layer"),
     "RNN": ("name", "trainable", "dtype", "return_sequences", "return_state", "go_backwards",
             "stateful", "unroll", "zero_output_for_mask", "cell"),
+    "TextVectorization": ("name", "trainable", "dtype", "max_tokens", "standardize", "split",
+                          "ngrams", "output_mode", "output_sequence_length", "pad_to_max_tokens",
+                          "sparse", "ragged", "vocabulary", "idf_weights", "encoding",
+                          "vocabulary_size"),
 }
 # Keras keeps these on an RNN's cell, rnnkit on the RNN driver (the cell is one step's math).
 _CELL_HELD = ("dropout", "recurrent_dropout", "seed")
@@ -417,6 +421,8 @@ def sequential_from_config(config: dict, extras: dict | None = None):
 def model_to_keras_json(model) -> tuple[dict, dict]:
     """(config.json content, extras) for a .keras file."""
     config, extras = sequential_to_keras(model)
+    for entry in config["layers"]:
+        _refuse_functions(entry["config"])
     top = {"module": "keras", "class_name": "Sequential", "config": config,
            "registered_name": None}
     if model.built:
@@ -424,6 +430,18 @@ def model_to_keras_json(model) -> tuple[dict, dict]:
     if model.compiled:
         top["compile_config"] = compile_to_keras(model)
     return top, extras
+
+
+def _refuse_functions(config: dict) -> None:
+    """A Python function in a layer's options (TextVectorization's standardize or split) cannot
+    go in a file: Keras would need it registered as a serializable object to load it."""
+    for key, value in config.items():
+        if callable(value):
+            raise UnsupportedModelError(
+                f"layer {config.get('name')!r}: {key}={getattr(value, '__name__', value)!r} is a "
+                f"Python function, which a .keras file cannot hold (Keras needs a function "
+                f"registered with keras.saving.register_keras_serializable); use a built-in "
+                f"{key} option, or apply the function to the texts before the model")
 
 
 def model_from_keras_json(top: dict, extras: dict | None = None):
