@@ -139,3 +139,25 @@ def test_predict_and_evaluate_need_no_vocabulary_or_classes_file(trained_run, ca
     assert _cli_json(trained_run, TEXTS, capsys) == before
     assert main(["evaluate", str(trained_run)]) == 0
     assert "accuracy" in capsys.readouterr().out
+
+
+def test_a_model_that_starts_with_text_vectorization_is_a_classifier(tmp_path):
+    """A Keras-style model (TextVectorization first) with its classes in model.metadata."""
+    from rnnkit import layers
+    from rnnkit.model import Sequential
+
+    texts = ["a good film", "a bad film", "good good", "bad plot, bad"] * 4
+    vectorize = layers.TextVectorization(max_tokens=20, output_sequence_length=5)
+    vectorize.adapt(texts)
+    model = Sequential([layers.Input(shape=(), dtype="string"), vectorize,
+                        layers.Embedding(20, 4, mask_zero=True), layers.LSTM(3),
+                        layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(np.array(texts), np.array([1, 0, 1, 0] * 4), epochs=2, verbose=0)
+    model.metadata["classes"] = {"values": ["neg", "pos"], "names": ["neg", "pos"]}
+    model.save(tmp_path / "tv.keras")
+    classifier = load_classifier(tmp_path / "tv.keras")
+    outputs = model.predict(vectorize(np.array(texts[:4])), verbose=0)[:, 0]
+    np.testing.assert_allclose(classifier.predict_proba(texts[:4])[:, 1], outputs, atol=1e-6)
+    (detail,) = classifier.predict_details(["good zzz film and more words"])
+    assert detail["unknown_tokens"] == 4 and detail["truncated"]
