@@ -110,9 +110,31 @@ def test_bidirectional_in_each_merge_mode(merge_mode, mask_zero, tmp_path):
     assert_onnx_equals_rnnkit(model, tmp_path)
 
 
-def test_bidirectional_with_its_own_backward_layer(tmp_path):
-    backward = layers.SimpleRNN(4, go_backwards=True, activation="relu")
-    model = ids_model(layers.Bidirectional(layers.SimpleRNN(4), backward_layer=backward))
+def _operators(model):
+    graph = build_graph(model)[0].graph
+    return [(n.op_type, next((a.s.decode() for a in n.attribute if a.name == "direction"), ""))
+            for n in graph.node if n.op_type in ("RNN", "LSTM", "GRU")]
+
+
+def test_bidirectional_is_one_operator_with_its_activations_for_both_directions(tmp_path):
+    model = ids_model(layers.Bidirectional(layers.LSTM(4, activation="linear",
+                                                       recurrent_activation="hard_sigmoid",
+                                                       return_sequences=True)),
+                      layers.Bidirectional(layers.GRU(3, activation="hard_sigmoid")))
+    assert _operators(model) == [("LSTM", "bidirectional"), ("GRU", "bidirectional")]
+    assert_onnx_equals_rnnkit(model, tmp_path)
+
+
+@pytest.mark.parametrize("mask_zero", [True, False], ids=["masked", "unmasked"])
+def test_bidirectional_with_a_backward_layer_of_its_own_is_two_operators(mask_zero, tmp_path):
+    model = ids_model(
+        layers.Bidirectional(layers.SimpleRNN(4, return_sequences=True), backward_layer=layers.
+                             SimpleRNN(4, return_sequences=True, go_backwards=True,
+                                       activation="relu")),
+        layers.Bidirectional(layers.GRU(3), merge_mode="ave", backward_layer=layers.GRU(
+            3, go_backwards=True, reset_after=False)),
+        mask_zero=mask_zero)
+    assert [d for _, d in _operators(model)] == ["forward", "forward", "forward", "forward"]
     assert_onnx_equals_rnnkit(model, tmp_path)
 
 
