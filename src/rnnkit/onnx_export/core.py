@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..layers.core import Dense, Dropout, Embedding
+from . import masking
 from .activations import apply_dense
 from .errors import NotExportableError
 from .flow import Flow
@@ -23,7 +24,7 @@ def embedding(g, layer: Embedding, flow: Flow) -> Flow:
                 axis=0)
     mask = None
     if layer.mask_zero:
-        mask = g.op("Not", [g.op("Equal", [flow.value, g.ints(0, scalar=True)], hint)], hint)
+        mask = masking.nonzero(g, flow.value, hint)
     return Flow(rows, layer.output_dim, steps=True, mask=mask)
 
 

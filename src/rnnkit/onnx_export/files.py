@@ -28,9 +28,14 @@ def export_model(model, filepath, format="tf_saved_model", verbose=True, input_s
                                    input_signature=input_signature)
     write(proto, filepath)
     if verbose:
-        print(f"Saved the ONNX model at {os.fspath(filepath)} "
-              f"({os.path.getsize(filepath) / 1e3:,.1f} kB): {signature.describe()}")
+        print(f"Saved the ONNX model at {os.fspath(filepath)} ({size_text(filepath)}): "
+              f"{signature.describe()}")
     return signature
+
+
+def size_text(path) -> str:
+    size = os.path.getsize(path)
+    return f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.1f} kB"
 
 
 def write(proto, filepath, overwrite: bool = True) -> None:

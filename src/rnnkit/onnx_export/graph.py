@@ -41,8 +41,8 @@ class GraphBuilder:
     def op(self, op_type: str, inputs, hint: str, outputs: int = 1, **attrs):
         """Add one ``op_type`` node; its output name, or a tuple of ``outputs`` names.
 
-        An output hint of None in ``outputs`` (given as a tuple of bools) is left unnamed ("")
-        so the runtime need not compute it."""
+        ``outputs`` is a count, or one bool per output: an output marked False is left
+        unnamed (""), so the runtime need not compute it (a sequence nobody reads)."""
         wanted = (True,) * outputs if isinstance(outputs, int) else tuple(outputs)
         names = [self.name(f"{hint}/{op_type}") if want else "" for want in wanted]
         attrs = {k: v for k, v in attrs.items() if v is not None}

@@ -16,6 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def nonzero(g, ids: str, hint: str) -> str:
+    """ids ≠ 0: Embedding(mask_zero=True)'s mask, True on a real step."""
+    return g.op("Not", [g.op("Equal", [ids, g.ints(0, scalar=True)], hint)], hint)
+
+
 def reverse_time(g, x: str, hint: str) -> str:
     """x with its time axis (axis 0) reversed."""
     return g.op("Slice", [x, g.ints([-1]), g.ints([np.iinfo(np.int64).min]), g.ints([0]),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..layers.core import Dense
+from . import masking
 from .errors import NotExportableError
 from .flow import Flow
 from .graph import GraphBuilder
@@ -78,21 +79,25 @@ def _input_shape(model, input_signature, one_hot_input: bool) -> tuple:
     return tuple(None if d is None else int(d) for d in given)
 
 
+def _one_hot(g, ids: str, depth: int) -> str:
+    """rnnkit's one-hot encoding of (time, batch) ids: id 0, the padding, is the zero vector."""
+    hot = g.op("OneHot", [ids, g.ints(depth, scalar=True),
+                          g.weight(np.array([0.0, 1.0]), "input/off_on")], "input", axis=-1)
+    real = g.cast(masking.nonzero(g, ids, "input"), "FLOAT", "input")
+    return g.op("Mul", [hot, g.op("Unsqueeze", [real, g.ints([2])], "input")], "input")
+
+
 def _graph_input(g, shape, one_hot_input: bool, features: int | None):
-    """(the input's value_info, its name, the first Flow, the input's dtype name)."""
+    """(the input's value_info, the first Flow, the input's dtype name); the graph works
+    time-major from here on (flow.py)."""
     helper, types = g.onnx.helper, g.onnx.TensorProto
     dims = [d if d is not None else n for d, n in zip(shape, AXIS_NAMES)]
     if len(shape) == 2:
         info = helper.make_tensor_value_info(IDS, types.INT64, dims)
         ids = g.op("Transpose", [IDS], "input", perm=[1, 0])               # (time, batch)
-        if not one_hot_input:
-            return info, Flow(ids, 0, steps=True, ids=True), "int64"
-        hot = g.op("OneHot", [ids, g.ints(features, scalar=True),
-                              g.weight(np.array([0.0, 1.0]), "input/off_on")], "input", axis=-1)
-        real = g.cast(g.op("Not", [g.op("Equal", [ids, g.ints(0, scalar=True)], "input")],
-                           "input"), "FLOAT", "input")
-        real = g.op("Unsqueeze", [real, g.ints([2])], "input")
-        return info, Flow(g.op("Mul", [hot, real], "input"), features, steps=True), "int64"
+        if one_hot_input:
+            return info, Flow(_one_hot(g, ids, features), features, steps=True), "int64"
+        return info, Flow(ids, 0, steps=True, ids=True), "int64"
     info = helper.make_tensor_value_info(FEATURES, types.FLOAT, dims)
     x = g.op("Transpose", [FEATURES], "input", perm=[1, 0, 2])              # (time, batch, F)
     return info, Flow(x, shape[-1], steps=True), "float32"

@@ -9,9 +9,9 @@ One exported ``RNN`` follows the driver (layers/recurrent.py) step for step:
 * ``zero_output_for_mask`` (Bidirectional sets it on both directions with return_sequences);
 * dropout and recurrent dropout are off at inference; ``bptt_truncate`` is about training.
 
-Bidirectional(layer) is one ``direction="bidirectional"`` operator (onnxruntime runs the two
-directions side by side: 2.5× faster on two threads than two operators); a backward layer of its
-own (another cell or options) makes two operators, the backward sequence flipped back into time
+Bidirectional(layer) is one ``direction="bidirectional"`` operator, which a runtime may run as
+two directions side by side (onnxruntime does with two threads); a backward layer of its own
+(another cell or options) makes two operators, the backward sequence flipped back into time
 order. Both merge as ``layers/merge.py`` does.
 """
 

@@ -8,7 +8,6 @@ program without rnnkit can turn raw text into the ids the model was trained on
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,8 +88,3 @@ def export_run(run: Run, out: Path | None = None, overwrite: bool = False) -> Ex
     write(proto, out)
     atomic_write_json(side, document)
     return Exported(out, side, signature)
-
-
-def size_text(path: Path) -> str:
-    size = os.path.getsize(path)
-    return f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.1f} kB"
