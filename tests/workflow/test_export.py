@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "onnx_predict.py"
 DOCS = ROOT / "docs" / "using-a-model.md"
 
-TEXTS = ["good great film", "The plot was BAD, awful... and dull!", "zzz qqq",   # no known word
-         " ".join(["the film was good and fun"] * 4),                            # cut to maxlen
+# the third has no known word (all padding), the fourth more than maxlen (cut in front)
+TEXTS = ["good great film", "The plot was BAD, awful... and dull!", "zzz qqq",
+         "great superb fun and the story was moving " * 2 + "but the plot was dull and bad",
          "wonderful"]
 
 
@@ -51,8 +52,10 @@ def _train(tmp_path, replace: dict, name: str = "tiny") -> Path:
     return run
 
 
+# num_words below the data's vocabulary, so that the encoder's limit shows
 MASKED = {'type = "Embedding", input_dim = 40, output_dim = 8':
-          'type = "Embedding", input_dim = 40, output_dim = 8, mask_zero = true'}
+          'type = "Embedding", input_dim = 40, output_dim = 8, mask_zero = true',
+          'num_words = 40': 'num_words = 15'}
 # keras.datasets.imdb's encoding, fed to the model as one-hot vectors: the graph takes the ids
 ONE_HOT = {'encoding = "tokenizer"': 'encoding = "keras_imdb"\nword_index = "train"\n'
                                      'onehot = true\ndrop_ids_below = 3',
@@ -96,6 +99,42 @@ def test_exported_files_reproduce_predict_without_rnnkit(recipe, tmp_path, capsy
     names, probabilities = example.predict(model, TEXTS)
     assert names == list(Run.open(run).classes.names)
     np.testing.assert_allclose(probabilities, _predict_json(run, capsys), rtol=0, atol=1e-5)
+
+
+CORPUS = ["The film was GOOD, good and fun!", "a dull plot; dull actors", "Fun? Yes: fun, fun.",
+          "Ünïcode wörds and tabs\tand new\nlines", "a b c d e f g h i j k l m n o p"]
+TOKENIZERS = [{}, {"num_words": 6}, {"num_words": 6, "oov_token": "<oov>"}, {"lower": False},
+              {"char_level": True}, {"char_level": True, "num_words": 12},
+              {"filters": "!,", "split": ";"}]
+
+
+@pytest.mark.parametrize("options", TOKENIZERS, ids=lambda o: ",".join(o) or "defaults")
+def test_the_encoder_gives_the_tokenizers_ids(options):
+    # Every Tokenizer option, from the trimmed vocabulary a run saves and from a whole
+    # tokenizer (older runs' vocabulary.json) alike.
+    from rnnkit.data.text import Tokenizer
+    from rnnkit.workflow.encoders import TokenizerEncoder
+    tokenizer = Tokenizer(**options)
+    tokenizer.fit_on_texts(CORPUS)
+    encoder = TokenizerEncoder(tokenizer, maxlen=7)
+    whole = {"kind": "tokenizer", "maxlen": 7, "tokenizer": json.loads(tokenizer.to_json())}
+    texts = CORPUS + ["plot unseen words, good FILM", "", "o p q r s t u v w x y z"]
+    for encoding in (encoder.to_dict(), whole):
+        assert _example().encode(texts, encoding) == encoder.encode(texts).tolist()
+
+
+IMDB = [{}, {"skip_top": 4}, {"drop_ids_below": 3}, {"index_from": 2, "oov_char": 1,
+                                                      "start_char": 3}]
+
+
+@pytest.mark.parametrize("options", IMDB, ids=lambda o: ",".join(o) or "defaults")
+def test_the_encoder_gives_keras_imdb_ids(options):
+    from rnnkit.data.keras_encoding import rank_vocabulary
+    from rnnkit.workflow.encoders import KerasImdbEncoder
+    encoder = KerasImdbEncoder(rank_vocabulary(CORPUS), num_words=10, maxlen=6, **options)
+    texts = CORPUS + ["FILM plot unseen words, good", ""]
+    assert _example().encode(texts, encoder.to_dict()) == encoder.from_ids(encoder.ids(texts)
+                                                                           ).tolist()
 
 
 def test_the_docs_show_the_examples_encoder():
