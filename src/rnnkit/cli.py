@@ -5,6 +5,7 @@
     rnnkit predict runs/default-… "A wonderful, moving film."
     rnnkit evaluate runs/default-… --data reviews.csv
     rnnkit compare lstm gru --out reports/rnn
+    rnnkit export runs/default-… --format onnx
 
 Errors the user can fix (rnnkit's own ``UserError``: a bad value, file, column or class name)
 print one line naming the problem and the flag that fixes it, and exit with status 2; any other
@@ -81,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     _evaluate_options(command("evaluate", "evaluate a run on its test set or other data"))
     _predict_options(command("predict", "classify raw texts with a run's model"))
     _compare_options(command("compare", "train or read runs and write a comparison report"))
+    _export_options(command("export", "write a run's model as an ONNX file, with its text "
+                            "encoding beside it"))
     summary = command("summary", "print a recipe's or a run's model summary")
     summary.add_argument("item", metavar="RECIPE_OR_RUN", help="a recipe name, .toml file or "
                          "run directory")
@@ -136,6 +139,15 @@ def _predict_options(predict: argparse.ArgumentParser) -> None:
     predict.add_argument("--json", action="store_true", help="one JSON object per text (JSON "
                          "Lines): label, probabilities, known/unknown tokens, truncation")
     predict.add_argument("--top", type=int, default=3, help="classes shown for multi-class")
+
+
+def _export_options(export: argparse.ArgumentParser) -> None:
+    export.add_argument("run", type=Path, help="a run directory")
+    export.add_argument("--format", choices=("onnx",), default="onnx", help="the file format")
+    export.add_argument("--out", type=Path, metavar="FILE", help="the model file (default: "
+                        "RUN/model.onnx); FILE's stem + .preprocessing.json goes beside it")
+    export.add_argument("--overwrite", action="store_true", help="replace files that exist "
+                        "(refused without it)")
 
 
 def _compare_options(compare: argparse.ArgumentParser) -> None:

@@ -355,6 +355,20 @@ class Sequential:
         from .saving import load_weights
         load_weights(self, filepath)
 
+    def export(self, filepath, format="tf_saved_model", verbose=True, input_signature=None,
+               **kwargs) -> None:
+        """Write the model for inference without rnnkit: ``format="onnx"`` is the one rnnkit
+        writes (Keras 3's default, "tf_saved_model", needs TensorFlow and is refused).
+
+        ``input_signature``: None (batch and time dynamic) or one shape such as ``(None, 300)``
+        fixing some axes. ``kwargs``: ``opset_version`` (default 17) and ``one_hot_input=True``
+        (a model fed one-hot vectors takes token ids and one-hot encodes them in the graph).
+        The file is replaced if it exists, as Keras does; needs ``pip install "rnnkit[onnx]"``.
+        """
+        from .onnx_export import export_model
+        export_model(self, filepath, format=format, verbose=verbose,
+                     input_signature=input_signature, **kwargs)
+
     def __repr__(self) -> str:
         return f"<Sequential name={self.name}, {len(self._layers)} layers>"
 

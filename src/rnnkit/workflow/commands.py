@@ -205,6 +205,17 @@ def _evaluation_texts(run: Run, args: argparse.Namespace):
     return custom.read_labelled_file(path, **read_options(data), min_classes=1), where
 
 
+# ---- export ----------------------------------------------------------------------------------------
+def export(args: argparse.Namespace) -> int:
+    from ..onnx_export.files import size_text
+    from .export import export_run
+    done = export_run(Run.open(args.run), args.out, args.overwrite)
+    _say(f"Wrote {done.model} ({size_text(done.model)}): {done.signature.describe()}\n"
+         f"  and {done.preprocessing} ({size_text(done.preprocessing)}): the text encoding and "
+         f"the classes")
+    return 0
+
+
 # ---- compare, summary, recipes ---------------------------------------------------------------------
 def compare(args: argparse.Namespace) -> int:
     from .report import write_report
@@ -259,4 +270,4 @@ def list_recipes(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": train, "evaluate": evaluate, "predict": predict, "compare": compare,
-            "summary": summary, "recipes": list_recipes}
+            "summary": summary, "recipes": list_recipes, "export": export}
