@@ -116,7 +116,7 @@ def test_the_encoder_gives_the_tokenizers_ids(options):
     from rnnkit.workflow.encoders import TokenizerEncoder
     tokenizer = Tokenizer(**options)
     tokenizer.fit_on_texts(CORPUS)
-    encoder = TokenizerEncoder(tokenizer, maxlen=7)
+    encoder = TokenizerEncoder(maxlen=7, tokenizer=tokenizer)
     whole = {"kind": "tokenizer", "maxlen": 7, "tokenizer": json.loads(tokenizer.to_json())}
     texts = CORPUS + ["plot unseen words, good FILM", "", "o p q r s t u v w x y z"]
     for encoding in (encoder.to_dict(), whole):

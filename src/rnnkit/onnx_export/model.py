@@ -59,7 +59,7 @@ def _model_name(model) -> str:
 
 def _input_shape(model, input_signature, one_hot_input: bool) -> tuple:
     """The graph input's shape: the model's, batch and time dynamic, or the signature's dims."""
-    built = tuple(model.build_input_shape)
+    built = tuple(model.compute_input_shape)
     shape = (None, None) + built[2:]
     if one_hot_input:
         if len(built) != 3:
@@ -118,10 +118,13 @@ def build_graph(model, opset: int = OPSET, one_hot_input: bool = False, input_si
     if not MIN_OPSET <= opset <= g.onnx.defs.onnx_opset_version():
         raise ValueError(f"opset_version={opset} is outside what this export writes and the "
                          f"installed onnx knows: {MIN_OPSET}…{g.onnx.defs.onnx_opset_version()}")
-    features = model.build_input_shape[-1] if len(model.build_input_shape) == 3 else None
+    # a text-encoding layer first (strings → ids) stays outside the graph: the graph starts at
+    # the ids, and the encoding is written beside it (workflow/export.py)
+    built = model.compute_input_shape
+    features = built[-1] if len(built) == 3 else None
     shape = _input_shape(model, input_signature, one_hot_input)
     info, flow, dtype = _graph_input(g, shape, one_hot_input, features)
-    for layer in model.layers:
+    for layer in model.compute_layers:
         flow = export_layer(g, layer, flow)
     if flow.steps or flow.ids:
         raise NotExportableError(f"{_model_name(model)} outputs one vector per time step (a "
@@ -132,6 +135,6 @@ def build_graph(model, opset: int = OPSET, one_hot_input: bool = False, input_si
     output = g.onnx.helper.make_tensor_value_info(name, g.onnx.TensorProto.FLOAT,
                                                   [shape[0] or "batch", flow.width])
     proto = g.model(model.name, [info], [output], opset,
-                    doc=f"rnnkit Sequential {model.name!r}: {len(model.layers)} layers")
+                    doc=f"rnnkit Sequential {model.name!r}: {len(model.compute_layers)} layers")
     g.onnx.checker.check_model(proto, full_check=True)
     return proto, Signature(info.name, dtype, shape, name, (shape[0], flow.width))

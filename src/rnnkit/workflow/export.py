@@ -57,9 +57,9 @@ def _output_meaning(classes: Classes, width: int) -> str:
     return "one probability per class, in the order of classes.values"
 
 
-def preprocessing(run: Run, encoding: dict, signature, model_name: str) -> dict:
+def preprocessing(run: Run, classes: Classes, encoding: dict, signature,
+                  model_name: str) -> dict:
     """The JSON written beside the model: what a program needs to feed it and read it."""
-    classes = run.classes
     return {
         "format": PREPROCESSING_FORMAT, "rnnkit_version": __version__, "model": model_name,
         "run": run.name,
@@ -77,14 +77,17 @@ def preprocessing(run: Run, encoding: dict, signature, model_name: str) -> dict:
 def export_run(run: Run, out: Path | None = None, overwrite: bool = False) -> Exported:
     """Write the run's model as ONNX (default ``RUN/model.onnx``) and its preprocessing JSON;
     every check (paths, the model's exportability) comes before the first write."""
+    from ..classifier import load_classifier
     from ..onnx_export import build_graph
     from ..onnx_export.files import write
     out = Path(out) if out is not None else run.path / ONNX_NAME
     side = preprocessing_path(out)
     _check_targets((out, side), overwrite)
-    encoding = run.encoder().to_dict()
-    proto, signature = build_graph(run.model(), one_hot_input=bool(encoding.get("onehot")))
-    document = preprocessing(run, encoding, signature, out.name)
+    classifier = load_classifier(run.path)    # the model's own encoding, or vocabulary.json
+    encoding = classifier.encoder_.to_dict()
+    proto, signature = build_graph(classifier.model_,
+                                   one_hot_input=bool(encoding.get("onehot")))
+    document = preprocessing(run, classifier.classes, encoding, signature, out.name)
     write(proto, out)
     atomic_write_json(side, document)
     return Exported(out, side, signature)
