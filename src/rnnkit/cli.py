@@ -143,9 +143,12 @@ def _predict_options(predict: argparse.ArgumentParser) -> None:
 
 def _export_options(export: argparse.ArgumentParser) -> None:
     export.add_argument("run", type=Path, help="a run directory")
-    export.add_argument("--format", choices=("onnx",), default="onnx", help="the file format")
+    export.add_argument("--format", choices=("onnx", "keras"), default="onnx",
+                        help="onnx, or keras: the model from the ids on (without its text "
+                        "encoding layer, which Keras lacks) as a .keras file Keras 3 loads")
     export.add_argument("--out", type=Path, metavar="FILE", help="the model file (default: "
-                        "RUN/model.onnx); FILE's stem + .preprocessing.json goes beside it")
+                        "RUN/model.onnx or RUN/model-ids.keras); FILE's stem + "
+                        ".preprocessing.json goes beside it")
     export.add_argument("--overwrite", action="store_true", help="replace files that exist "
                         "(refused without it)")
 

@@ -187,3 +187,18 @@ def test_a_model_onnx_cannot_express_is_one_line_and_nothing_is_written(tmp_path
     assert err.startswith("rnnkit export: error: layer 'layer_norm_lstm' (LayerNormLSTM): cell "
                           "LayerNormLSTMCell cannot be exported to ONNX") and err.count("\n") == 1
     assert not (run / "model.onnx").exists() and not (run / "model.preprocessing.json").exists()
+
+
+@pytest.mark.oracle      # real Keras 3 loads the ids model and agrees with rnnkit
+def test_keras_format_is_the_ids_model_real_keras_loads(trained_run, capsys):
+    import keras
+    assert main(["export", str(trained_run), "--format", "keras"]) == 0
+    assert "(Keras 3 loads it)" in capsys.readouterr().out
+    from rnnkit import load_classifier
+    classifier = load_classifier(trained_run)
+    ids = classifier.encoder_.encode(TEXTS)
+    in_keras = keras.models.load_model(trained_run / "model-ids.keras")
+    np.testing.assert_allclose(np.asarray(in_keras.predict(ids, verbose=0))[:, 0],
+                               classifier.predict_proba(TEXTS)[:, 1], rtol=0, atol=1e-6)
+    side = json.loads((trained_run / "model-ids.preprocessing.json").read_text())
+    assert side["encoding"]["kind"] == "tokenizer" and side["classes"]["names"][1] == "Positive"

@@ -209,7 +209,7 @@ def _evaluation_texts(run: Run, args: argparse.Namespace):
 def export(args: argparse.Namespace) -> int:
     from ..onnx_export.files import size_text
     from .export import export_run
-    done = export_run(Run.open(args.run), args.out, args.overwrite)
+    done = export_run(Run.open(args.run), args.out, args.overwrite, args.format)
     _say(f"Wrote {done.model} ({size_text(done.model)}): {done.signature.describe()}\n"
          f"  and {done.preprocessing} ({size_text(done.preprocessing)}): the text encoding and "
          f"the classes")

@@ -74,20 +74,72 @@ def preprocessing(run: Run, classes: Classes, encoding: dict, signature,
     }
 
 
-def export_run(run: Run, out: Path | None = None, overwrite: bool = False) -> Exported:
-    """Write the run's model as ONNX (default ``RUN/model.onnx``) and its preprocessing JSON;
-    every check (paths, the model's exportability) comes before the first write."""
+def export_run(run: Run, out: Path | None = None, overwrite: bool = False,
+               format: str = "onnx") -> Exported:
+    """Write the run's model in ``format`` (default ``RUN/model.onnx`` or
+    ``RUN/model-ids.keras``) and its preprocessing JSON beside it; every check (paths, the
+    model's exportability) comes before the first write."""
     from ..classifier import load_classifier
-    from ..onnx_export import build_graph
-    from ..onnx_export.files import write
-    out = Path(out) if out is not None else run.path / ONNX_NAME
+    writer = FORMATS[format]
+    out = Path(out) if out is not None else run.path / writer.default_name
     side = preprocessing_path(out)
     _check_targets((out, side), overwrite)
     classifier = load_classifier(run.path)    # the model's own encoding, or vocabulary.json
     encoding = classifier.encoder_.to_dict()
-    proto, signature = build_graph(classifier.model_,
-                                   one_hot_input=bool(encoding.get("onehot")))
+    write, signature = writer.prepare(classifier.model_, encoding)
     document = preprocessing(run, classifier.classes, encoding, signature, out.name)
-    write(proto, out)
+    write(out)
     atomic_write_json(side, document)
     return Exported(out, side, signature)
+
+
+@dataclass(frozen=True)
+class Writer:
+    """A format: its default file name, and ``prepare(model, encoding) -> (write(path),
+    signature)``, which checks everything before anything is written."""
+
+    default_name: str
+    prepare: object
+
+
+def _onnx(model, encoding: dict):
+    from ..onnx_export import build_graph
+    from ..onnx_export.files import write
+    proto, signature = build_graph(model, one_hot_input=bool(encoding.get("onehot")))
+    return (lambda path: write(proto, path)), signature
+
+
+def _keras_ids(model, encoding: dict):
+    """The model from the ids on (its text-encoding layer left out): Keras has no such layer,
+    so this is the file real Keras 3 loads (``keras.models.load_model``)."""
+    from ..layers import Input
+    from ..model import Sequential
+    shape = model.compute_input_shape
+    ids_model = Sequential([Input(shape=shape[1:], dtype="int32" if len(shape) == 2 else None)]
+                           + model.compute_layers, name=model.name)
+    ids_model.metadata = dict(model.metadata)
+    input_name = "token_ids" if len(shape) == 2 else "inputs"
+    output = model.output_shape
+    signature = KerasSignature(input_name, "int32" if len(shape) == 2 else "float32",
+                               (None,) + tuple(shape[1:]), "outputs", tuple(output))
+    return (lambda path: ids_model.save(path)), signature
+
+
+@dataclass(frozen=True)
+class KerasSignature:
+    """What the ids model reads and gives (the ONNX export's Signature, for a .keras file)."""
+
+    input_name: str
+    input_dtype: str
+    input_shape: tuple
+    output_name: str
+    output_shape: tuple
+
+    def describe(self) -> str:
+        dims = lambda shape: "[" + ", ".join("batch" if d is None else str(d)   # noqa: E731
+                                             for d in shape) + "]"
+        return (f"{self.input_name} {self.input_dtype} {dims(self.input_shape)} → "
+                f"{self.output_name} float32 {dims(self.output_shape)} (Keras 3 loads it)")
+
+
+FORMATS = {"onnx": Writer(ONNX_NAME, _onnx), "keras": Writer("model-ids.keras", _keras_ids)}
