@@ -189,5 +189,5 @@ def test_errors_name_the_fix():
     _, cache = rnn.forward_train(np.ones((B, T, E), "float32"), training=False)
     from rnnkit import kernels
     if kernels.enabled():
-        with pytest.raises(ValueError, match="reference=True"):
+        with pytest.raises(TypeError, match="reference=True"):
             rnn.state_gradients(cache, d_final=[np.ones((B, U), "float32")])

@@ -369,7 +369,7 @@ class RNN(Layer):
         ∂h_T/∂h_s. Always the full BPTT, whatever ``bptt_truncate`` training uses. ``cache``
         comes from ``forward_train(..., reference=True)``; the weight gradients are dropped."""
         if not isinstance(cache.run, StepsRun):
-            raise ValueError(f"layer {self.name!r}: state_gradients reads the reference loop's "
+            raise TypeError(f"layer {self.name!r}: state_gradients reads the reference loop's "
                              f"step caches; make the cache with forward_train(..., "
                              f"reference=True)")
         batch, time = cache.x_in.shape[:2]
