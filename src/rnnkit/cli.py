@@ -162,9 +162,9 @@ def _gradients_options(gradients: argparse.ArgumentParser) -> None:
     gradients.add_argument("--length", type=int, help="T, the steps measured: the last T tokens "
                            "of test texts that fill them (default: the encoding's maxlen)")
     gradients.add_argument("--reviews", type=int, default=64, help="test texts measured")
-    gradients.add_argument("--train-size", type=int, default=2000, help="training texts of the "
-                           "short training")
-    gradients.add_argument("--epochs", type=int, default=1, help="epochs of the short training")
+    gradients.add_argument("--train-size", type=int, default=10000, help="training texts of "
+                           "the short training")
+    gradients.add_argument("--epochs", type=int, default=3, help="epochs of the short training")
     gradients.add_argument("--out", type=Path, help="the folder for gradients.png, .csv and "
                            ".json (default: reports/gradients-<recipe or run>)")
     gradients.add_argument("--overwrite", action="store_true", help="replace those files if "

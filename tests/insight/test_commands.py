@@ -137,7 +137,7 @@ def test_inspect_needs_a_run(tmp_path, capsys):
 
 
 # ---- gradients -----------------------------------------------------------------------------------------
-SMALL = ["--reviews", "6", "--train-size", "40"]
+SMALL = ["--reviews", "6", "--train-size", "40", "--epochs", "1"]
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -159,7 +159,7 @@ def test_gradients_of_a_run_sets_its_cell_beside_the_other_two(made, tmp_path, c
     summary = json.loads((out / "gradients.json").read_text(encoding="utf-8"))
     assert summary["length"] == 8 and summary["reviews"] == 6 and summary["threshold"] == 1e-3
     by_cell = {(c["cell"], c["stage"]): c for c in summary["curves"]}
-    assert by_cell[("LSTM", "trained")]["training"] == f"the run {summary['source']}"
+    assert by_cell[("LSTM", "trained")]["training"] == f"the run's own training ({run.name})"
     assert by_cell[("GRU", "trained")]["training"].startswith("1 epoch(s) on 40 training texts")
     assert all(c["units"] == 6 for c in summary["curves"])
     assert "the file data" in summary["data"]

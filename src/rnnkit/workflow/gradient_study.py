@@ -43,8 +43,8 @@ class GradientsError(UserError, ValueError):
 class Options:
     length: int | None = None     # T; None: the encoding's maxlen
     reviews: int = 64
-    train_size: int = 2000
-    epochs: int = 1
+    train_size: int = 10000
+    epochs: int = 3
     seed: int = 42
 
 
@@ -70,6 +70,7 @@ class Study:
     where: str
     run_model: object = None
     run_cell: str | None = None
+    run_dir: str = ""
 
 
 # ---- the three models --------------------------------------------------------------------------------
@@ -175,7 +176,8 @@ def study_cell(study: Study, cell: str, options: Options, x, y, train, say) -> l
     model = build_model(config, input_shape(data), n_classes)
     found = [measure(model, cell, "initialization", "none", x, y)]
     if cell == study.run_cell:
-        found.append(measure(study.run_model, cell, "trained", f"the run {study.name}", x, y))
+        found.append(measure(study.run_model, cell, "trained",
+                             f"the run's own training ({study.run_dir})", x, y))
         return found
     started = time.perf_counter()
     model.fit(train[0], train[1], epochs=options.epochs,
@@ -234,13 +236,20 @@ def summary(found: list[Measured], facts: dict, study: Study) -> dict:
                          "loss_gradient_vanishes_at": vanishing_distance(flow.loss_curve,
                                                                          THRESHOLD),
                          "jacobian_vanishes_at": vanishing_distance(flow.jacobian_curve,
-                                                                    THRESHOLD)})
+                                                                    THRESHOLD),
+                         "loss_gradient_left_at_end": _left(flow.loss_curve),
+                         "jacobian_left_at_end": _left(flow.jacobian_curve)})
     return {"source": study.name, "data": study.where, "threshold": THRESHOLD, **facts,
             "measure": "mean over the texts of ||dl/dh_t||_2 (l: one text's loss) and of the "
                        "Frobenius norm ||dh_T/dh_t||_F, by distance T - t; 'vanishes_at': the "
                        "first distance where the curve is below threshold x its value at "
-                       "distance 0 (null: never within the length)",
+                       "distance 0 (null: never within the length); 'left_at_end': the curve "
+                       "at distance T - 1 over its value at distance 0",
             "curves": rows}
+
+
+def _left(curve) -> float:
+    return float(f"{curve[-1] / curve[0]:.3g}")
 
 
 def figure(found: list[Measured], document: dict) -> bytes:
@@ -279,11 +288,14 @@ def summary_lines(document: dict) -> list[str]:
               f"{document['data']}; distance T − t at which the mean gradient falls below "
               f"{document['threshold']:g} of its last-step value:"),
              (f"  {'cell':<14}{'direction':<10}{'stage':<16}{'accuracy':>9}  "
-              f"{'‖∂ℓ/∂h_t‖':>10}  {'‖∂h_T/∂h_t‖':>12}")]
+              f"{'‖∂ℓ/∂h_t‖':>10}  {'‖∂h_T/∂h_t‖':>12}   left at T − t = "
+              f"{document['length'] - 1}")]
     for r in document["curves"]:
         lines.append(f"  {r['cell'] + '(' + str(r['units']) + ')':<14}{r['direction']:<10}"
-                     f"{r['stage']:<16}{r['accuracy']:>9.3f}  {at(r['loss_gradient_vanishes_at']):>10}"
-                     f"  {at(r['jacobian_vanishes_at']):>12}")
+                     f"{r['stage']:<16}{r['accuracy']:>9.3f}  "
+                     f"{at(r['loss_gradient_vanishes_at']):>10}  "
+                     f"{at(r['jacobian_vanishes_at']):>12}   "
+                     f"{r['loss_gradient_left_at_end']:.1e}, {r['jacobian_left_at_end']:.1e}")
     trained = {r["training"] for r in document["curves"] if r["stage"] == "trained"}
     lines.append("Trained: " + "; ".join(sorted(trained)))
     return lines
@@ -319,4 +331,4 @@ def _run_study(path: Path):
     classifier = load_classifier(path)
     dataset, where, _ = load_dataset(run.config["data"])
     return Study(run.name, run.config, classifier.encoder_, classifier.classes, where,
-                 classifier.model_, cell_of(run.config)), dataset
+                 classifier.model_, cell_of(run.config), path.name), dataset
