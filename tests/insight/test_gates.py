@@ -96,8 +96,8 @@ def test_the_units_that_move_the_prediction():
     kernel, bias = model.compute_layers[-1].get_weights()
     h_T = model_gates(model, x)[0]["final_h"]
     p = sigmoid(h_T @ kernel + bias)[:, 0]
-    sign = np.where(p >= 0.5, 1.0, -1.0)
-    np.testing.assert_array_equal(found.predicted, (p >= 0.5).astype(int))
+    sign = np.where(p > 0.5, 1.0, -1.0)
+    np.testing.assert_array_equal(found.predicted, (p > 0.5).astype(int))
     expected = (sign * p * (1 - p))[:, None] * kernel[:, 0]
     np.testing.assert_allclose(gru.final_gradient, expected, atol=1e-6)
     top = gru.top_units(row=1, k=3)

@@ -134,11 +134,11 @@ def loss_gradient(model, run: Pass, y) -> np.ndarray:
 def predicted_class_seed(output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(predicted class per row, the gradient at the output that selects that class's output).
 
-    One output unit (a sigmoid p): class 1 when p ≥ 0.5, and its output is p — or 1 − p for
+    One output unit (a sigmoid p): class 1 when p > 0.5, and its output is p — or 1 − p for
     class 0, so the seed is −1. Several units: the largest, seed one-hot."""
     output = np.asarray(output)
     if output.shape[-1] == 1:
-        predicted = (output[:, 0] >= 0.5).astype(int)
+        predicted = (output[:, 0] > 0.5).astype(int)      # as Keras counts binary accuracy
         return predicted, np.where(predicted == 1, 1.0, -1.0)[:, None].astype(output.dtype)
     predicted = output.argmax(axis=-1)
     seed = np.zeros_like(output)

@@ -157,7 +157,7 @@ def measured_texts(encoder, texts, labels, length: int, n: int, seed: int):
 # ---- measuring ------------------------------------------------------------------------------------------
 def accuracy(model, x, y) -> float:
     p = model.predict(x, batch_size=256, verbose=0)
-    guess = (p[:, 0] >= 0.5).astype(int) if p.shape[-1] == 1 else p.argmax(-1)
+    guess = (p[:, 0] > 0.5).astype(int) if p.shape[-1] == 1 else p.argmax(-1)
     return float(np.mean(guess == y))
 
 
