@@ -88,7 +88,7 @@ def test_inspect_writes_a_heatmap_per_direction_and_the_json(made, tmp_path, cap
     document = json.loads((out / "inspect.json").read_text(encoding="utf-8"))
     (layer,) = document["layers"]
     assert (out / layer["figure"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert layer["figure"] == "lstm-forward.png" and set(layer["values"]) == {
+    assert layer["figure"] == f"{layer['layer']}-forward.png" and set(layer["values"]) == {
         "i", "f", "o", "g", "h", "c"}
     classifier = load_classifier(run)
     seen = inspect_text(classifier.model_, TEXT)
