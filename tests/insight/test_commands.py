@@ -31,7 +31,7 @@ class_names = {{ neg = "Negative", pos = "Positive" }}
 [model]
 layers = [
     {{ type = "Embedding", input_dim = 40, output_dim = 8 }},
-    {{ type = "{cell}", units = 6 }},
+    {layer},
     {{ type = "Dense", units = 1, activation = "sigmoid" }},
 ]
 [train]
@@ -43,7 +43,7 @@ early_stopping = false
 """
 
 
-def write_recipe(folder: Path, cell: str = "LSTM") -> Path:
+def write_recipe(folder: Path, cell: str = "LSTM", bidirectional: bool = False) -> Path:
     rng = np.random.default_rng(0)
     data = folder / "reviews.csv"
     with open(data, "w", newline="", encoding="utf-8") as f:
@@ -54,8 +54,11 @@ def write_recipe(folder: Path, cell: str = "LSTM") -> Path:
             words = list(rng.choice(FILLER, 8)) + list(rng.choice(signal, 3))
             rng.shuffle(words)
             writer.writerow([" ".join(words), label])
-    recipe = folder / f"tiny-{cell.lower()}.toml"
-    recipe.write_text(RECIPE.format(path=data.as_posix(), cell=cell), encoding="utf-8")
+    layer = f'{{ type = "{cell}", units = 6 }}'
+    if bidirectional:
+        layer = f'{{ type = "Bidirectional", layer = {layer} }}'
+    recipe = folder / f"tiny-{'bi' if bidirectional else ''}{cell.lower()}.toml"
+    recipe.write_text(RECIPE.format(path=data.as_posix(), layer=layer), encoding="utf-8")
     return recipe
 
 
@@ -178,6 +181,17 @@ def test_gradients_of_a_recipe_and_its_files_kept(made, tmp_path, capsys):
     capsys.readouterr()
     assert main(args) == 2
     assert "exists; choose another --out folder" in one_line_error(capsys, "gradients")
+
+
+def test_gradients_of_a_bidirectional_recipe_follow_both_directions(tmp_path):
+    recipe = write_recipe(tmp_path, "GRU", bidirectional=True)
+    out = tmp_path / "g"
+    assert main(["gradients", str(recipe), "--length", "8", *SMALL, "--out", str(out)]) == 0
+    rows = read_csv(out / "gradients.csv")
+    assert len(rows) == 3 * 2 * 2 * 8
+    assert {r["direction"] for r in rows} == {"forward", "backward"}
+    summary = json.loads((out / "gradients.json").read_text(encoding="utf-8"))
+    assert len(summary["curves"]) == 12
 
 
 @pytest.mark.parametrize("extra, message", [
