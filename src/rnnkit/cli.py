@@ -1,4 +1,5 @@
-"""The ``rnnkit`` command: train, evaluate, predict, compare, summary, recipes.
+"""The ``rnnkit`` command: train, evaluate, predict, compare, summary, recipes, export,
+gradients, inspect.
 
     rnnkit train                         # the default recipe on the embedded movie reviews
     rnnkit train --data mine.csv --test-data test.csv --text-column review
@@ -6,6 +7,8 @@
     rnnkit evaluate runs/default-… --data reviews.csv
     rnnkit compare lstm gru --out reports/rnn
     rnnkit export runs/default-… --format onnx
+    rnnkit gradients simplernn --length 200
+    rnnkit inspect runs/default-… "A wonderful, moving film."
 
 Errors the user can fix (rnnkit's own ``UserError``: a bad value, file, column or class name)
 print one line naming the problem and the flag that fixes it, and exit with status 2; any other
@@ -82,13 +85,17 @@ def _parser() -> argparse.ArgumentParser:
     _evaluate_options(command("evaluate", "evaluate a run on its test set or other data"))
     _predict_options(command("predict", "classify raw texts with a run's model"))
     _compare_options(command("compare", "train or read runs and write a comparison report"))
-    _export_options(command("export", "write a run's model as an ONNX file, with its text "
-                            "encoding beside it"))
+    _export_options(command("export", "write a run's model as an ONNX file (or a .keras file "
+                            "Keras loads), with its text encoding beside it"))
     summary = command("summary", "print a recipe's or a run's model summary")
     summary.add_argument("item", metavar="RECIPE_OR_RUN", help="a recipe name, .toml file or "
                          "run directory")
     _add_set(summary)
     command("recipes", "list the shipped recipes")
+    _gradients_options(command("gradients", "how far back in time SimpleRNN, LSTM and GRU get "
+                               "gradient, before and after a short training (figure, CSV, JSON)"))
+    _inspect_options(command("inspect", "gates and states of a run's recurrent layers over one "
+                             "text (heatmaps and JSON)"))
     return parser
 
 
@@ -162,6 +169,34 @@ def _compare_options(compare: argparse.ArgumentParser) -> None:
                          "of the recipe exists")
     _add_set(compare)
     _add_runs_dir(compare)
+
+
+def _gradients_options(gradients: argparse.ArgumentParser) -> None:
+    gradients.add_argument("item", metavar="RECIPE_OR_RUN", help="a recipe name or .toml file "
+                           "(its sizes and data), or a run directory (its cell trained)")
+    gradients.add_argument("--length", type=int, help="T, the steps measured: the last T tokens "
+                           "of test texts that fill them (default: the encoding's maxlen)")
+    gradients.add_argument("--reviews", type=int, default=64, help="test texts measured")
+    gradients.add_argument("--train-size", type=int, default=10000, help="training texts of "
+                           "the short training")
+    gradients.add_argument("--epochs", type=int, default=3, help="epochs of the short training")
+    gradients.add_argument("--out", type=Path, help="the folder for gradients.png, .csv and "
+                           ".json (default: reports/gradients-<recipe or run>)")
+    gradients.add_argument("--overwrite", action="store_true", help="replace those files if "
+                           "they exist (refused without it)")
+    _add_set(gradients)
+
+
+def _inspect_options(inspect: argparse.ArgumentParser) -> None:
+    inspect.add_argument("run", type=Path, metavar="RUN", help="a run directory, or a model "
+                         "file that reads raw text")
+    inspect.add_argument("text", help="the text to read")
+    inspect.add_argument("--out", type=Path, help="the folder for one heatmap PNG per layer and "
+                         "direction and inspect.json (default: reports/inspect-<run>)")
+    inspect.add_argument("--json", action="store_true", help="print the JSON document instead "
+                         "of the summary")
+    inspect.add_argument("--overwrite", action="store_true", help="replace those files if they "
+                         "exist (refused without it)")
 
 
 #: flags reading a labelled file: flag, metavar or choices, what it is, its data.* key, default

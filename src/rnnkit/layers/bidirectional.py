@@ -108,9 +108,10 @@ class Bidirectional(Layer):
         y_f, y_b = self._both("forward", x, training=training, mask=mask)
         return self._combine(y_f, y_b)[0]
 
-    def forward_train(self, x, training=True, mask=None):
+    def forward_train(self, x, training=True, mask=None, reference=False):
+        """``reference``: both directions run their reference loop (``RNN.forward_train``)."""
         (y_f, cache_f), (y_b, cache_b) = self._both("forward_train", x, training=training,
-                                                    mask=mask)
+                                                    mask=mask, reference=reference)
         out, y_f, y_b = self._combine(y_f, y_b)
         return out, BidirectionalCache(cache_f, cache_b, y_f, y_b)
 
@@ -132,7 +133,10 @@ class Bidirectional(Layer):
         """dL/dy_f and dL/dy_b from dL/d(merged output)."""
         return MERGES[self.merge_mode].backward(d, cache.y_f, cache.y_b)
 
-    def backward(self, dy, cache: BidirectionalCache):
+    def direction_grads(self, dy, cache: BidirectionalCache):
+        """(dL/d(forward layer's outputs), dL/d(backward layer's outputs)) from dL/d(this
+        layer's outputs), each as that layer's ``backward`` takes it (the backward layer's
+        sequence in its own, reversed, order)."""
         d_states = []
         if self.return_state:
             dy, d_states = dy[0], list(dy[1:])
@@ -142,6 +146,10 @@ class Bidirectional(Layer):
         n = len(d_states) // 2
         if self.return_state:
             d_f, d_b = [d_f, *d_states[:n]], [d_b, *d_states[n:]]
+        return d_f, d_b
+
+    def backward(self, dy, cache: BidirectionalCache):
+        d_f, d_b = self.direction_grads(dy, cache)
         (dx_f, grads_f), (dx_b, grads_b) = parallel.run(
             [lambda: self.forward_layer.backward(d_f, cache.forward),
              lambda: self.backward_layer.backward(d_b, cache.backward)],

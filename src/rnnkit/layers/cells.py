@@ -149,6 +149,11 @@ class RecurrentCell:
     n_gates = 1
     state_names: tuple[str, ...] = ("h",)
     compiled = None
+    #: What ``rnnkit.insight`` shows of a step: (name, step cache attribute) of the gates — the
+    #: recurrent activation's outputs, σ ∈ (0, 1) — and of the candidates (the activation's);
+    #: a cell that names none is shown by its states alone.
+    gate_fields: tuple[tuple[str, str], ...] = ()
+    candidate_fields: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -311,6 +316,8 @@ class LSTMCell(RecurrentCell):
     n_gates = 4
     state_names = ("h", "c")
     compiled = LSTMLoop()
+    gate_fields = (("i", "i"), ("f", "f"), ("o", "o"))
+    candidate_fields = (("g", "g"),)
 
     def __init__(self, units, unit_forget_bias: bool = True, **kwargs):
         super().__init__(units, **kwargs)
@@ -370,6 +377,8 @@ class GRUCell(RecurrentCell):
 
     n_gates = 3
     compiled = GRULoop()
+    gate_fields = (("z", "z"), ("r", "r"))
+    candidate_fields = (("h_hat", "h_hat"),)
 
     def __init__(self, units, reset_after: bool = True, **kwargs):
         super().__init__(units, **kwargs)

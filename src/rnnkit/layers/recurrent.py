@@ -77,9 +77,12 @@ class _Pass:
 
 @dataclass
 class StepsRun:
-    """The reference loop's record: one cell step cache per step, in processing order."""
+    """The reference loop's record: one cell step cache per step, in processing order, and —
+    for a ``forward_train(..., reference=True)`` pass — the states after every step (as the
+    next step reads them: a masked row's carried over), which the per-step views read."""
 
     caches: list
+    states: list | None = None
 
 
 @dataclass
@@ -104,9 +107,12 @@ class _StepWalk:
     step_mask: np.ndarray | None
     rec_grads: RecurrentGrads
     dxw: np.ndarray
+    record: list | None = None       # (s, dL/d(states after step s)) as the walk visits them
 
     def back(self, s, d_states):
         """One step back: masked rows pass their gradient to step s−1 untouched."""
+        if self.record is not None:
+            self.record.append((s, tuple(d_states)))
         cache = self.caches[s]
         if self.step_mask is None:
             dxw_s, d_prev = self.cell.step_backward(d_states, cache, self.rec_grads)
@@ -178,20 +184,24 @@ class RNN(Layer):
                                                  keep_caches=False)
         return self._package(seq, states, run.step_mask)
 
-    def forward_train(self, x, training=True, mask=None):
-        """(outputs, ``RNNCache``): the outputs and everything ``backward`` reads."""
-        run = self._prepare(x, training, mask, for_backward=True)
+    def forward_train(self, x, training=True, mask=None, reference=False):
+        """(outputs, ``RNNCache``): the outputs and everything ``backward`` reads.
+
+        ``reference``: run the reference loop even where a compiled one applies, and keep the
+        states after every step too (``StepsRun``): what ``state_gradients`` and the per-step
+        views of ``rnnkit.insight`` read. Training never asks for it."""
+        run = self._prepare(x, training, mask, for_backward=True, reference=reference)
         with single_blas_thread():
             xw = self._input_projection(run)
             if run.compiled:
                 seq, states, record = self._run_compiled(xw, run.step_mask)
             else:
                 seq, states, record = self._run_steps(xw, run.step_mask, run.rec_masks,
-                                                      keep_caches=True)
+                                                      keep_caches=True, keep_states=reference)
         cache = RNNCache(run.x_in, run.in_mask, run.step, run.step_mask, record)
         return self._package(seq, states, run.step_mask), cache
 
-    def _prepare(self, x, training, mask, for_backward) -> _Pass:
+    def _prepare(self, x, training, mask, for_backward, reference=False) -> _Pass:
         """Checks, dropout masks (drawn only in training) and the choice of loop."""
         if np.ndim(x) != 3:
             raise ValueError(f"layer {self.name!r} expects input of rank 3 (batch, time, features),"
@@ -205,7 +215,7 @@ class RNN(Layer):
         rec_masks = self._dropout_mask((self.cell.n_gates, batch, self.units),
                                        self.recurrent_dropout, training)
         x_in = x if in_mask is None else x * in_mask[:, None, :]
-        compiled = self._compiled_path_applies(rec_masks, for_backward)
+        compiled = not reference and self._compiled_path_applies(rec_masks, for_backward)
         if compiled:
             dispatch.load()  # before the BLAS limit, so that it covers numba's BLAS too
         return _Pass(x_in, in_mask, step, step_mask, rec_masks, compiled)
@@ -221,15 +231,16 @@ class RNN(Layer):
             xw += self.cell.input_bias
         return xw.reshape(time, batch, -1)
 
-    def _run_steps(self, xw, step_mask, rec_masks, keep_caches):
+    def _run_steps(self, xw, step_mask, rec_masks, keep_caches, keep_states=False):
         """The reference time loop: one ``cell.step`` per time step (processing order).
 
         Returns (h after every step if the layer returns sequences, else None; final states;
-        ``StepsRun`` of the step caches if ``keep_caches``, else None — inference keeps none)."""
+        ``StepsRun`` of the step caches if ``keep_caches``, else None — inference keeps none;
+        with ``keep_states`` it holds the states after every step as well)."""
         time, batch, _ = xw.shape
         states = self.cell.zero_states(batch, self.dtype)
         seq = np.empty((batch, time, self.units), self.dtype) if self.return_sequences else None
-        caches = []
+        caches, kept = [], [] if keep_states else None
         for s in range(time):
             new_states, cache = self.cell.step(xw[s], states, rec_masks)
             if step_mask is not None:  # a masked step carries every state over unchanged
@@ -240,7 +251,9 @@ class RNN(Layer):
                 seq[:, s] = states[0]  # the output is h (so a masked step repeats the last one)
             if keep_caches:
                 caches.append(cache)
-        return seq, states, StepsRun(caches) if keep_caches else None
+            if kept is not None:
+                kept.append(states)
+        return seq, states, StepsRun(caches, kept) if keep_caches else None
 
     def _compiled_path_applies(self, rec_masks, for_backward) -> bool:
         """Compiled loops cover the usual cases; the compiled backward cannot truncate sequence
@@ -345,6 +358,34 @@ class RNN(Layer):
         else:
             self._bptt_truncated(walk, d_seq, d_final, self.bptt_truncate)
         return walk.dxw
+
+    def state_gradients(self, cache: RNNCache, dy=None, d_final=None) -> list[tuple]:
+        """dL/d(states after step s) for every step s, in processing order: the gradients the
+        reference BPTT walk forms (docs/bptt.md, Backward 1–2) — at step s, the output's own
+        gradient plus what flows back from step s+1 — recorded as ``backward`` would walk.
+
+        ``dy`` is dL/d(outputs), as ``backward`` takes it; ``d_final`` (one array or None per
+        state) is a gradient put on the final states, e.g. a unit vector on h_T to read a row of
+        ∂h_T/∂h_s. Always the full BPTT, whatever ``bptt_truncate`` training uses. ``cache``
+        comes from ``forward_train(..., reference=True)``; the weight gradients are dropped."""
+        if not isinstance(cache.run, StepsRun):
+            raise TypeError(f"layer {self.name!r}: state_gradients reads the reference loop's "
+                             f"step caches; make the cache with forward_train(..., "
+                             f"reference=True)")
+        batch, time = cache.x_in.shape[:2]
+        if dy is None:
+            d_seq, d_states = None, self._zero_states(batch)
+        else:
+            d_seq, d_states = self._incoming_grads(dy, cache.step_mask, batch, time)
+        for i, d in enumerate(d_final or ()):
+            if d is not None:
+                d_states[i] = d_states[i] + d
+        walk = _StepWalk(self.cell, cache.run.caches, cache.step_mask, self.cell.start_backward(),
+                         np.zeros((batch, time, self.cell.kernel.shape[1]), self.dtype),
+                         record=[])
+        with single_blas_thread():
+            self._bptt_full(walk, d_seq, d_states)
+        return [d for _, d in reversed(walk.record)]
 
     def _output_grads(self, d_out, step_mask, batch, time):
         """Split dL/d(output) into a per-step part (sequences) and a last-step part."""

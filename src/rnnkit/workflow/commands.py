@@ -269,5 +269,52 @@ def list_recipes(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- gradients, inspect ----------------------------------------------------------------------------
+def gradients(args: argparse.Namespace) -> int:
+    from . import gradient_study as gs
+    out = args.out or Path("reports") / f"gradients-{Path(args.item).stem}"
+    files = [out / name for name in gs.FILES]
+    _refuse_existing(files, args.overwrite)
+    options = gs.Options(length=args.length, reviews=args.reviews, train_size=args.train_size,
+                         epochs=args.epochs)
+    for flag, value in (("--length", args.length or 1), ("--reviews", args.reviews),
+                        ("--train-size", args.train_size), ("--epochs", args.epochs)):
+        if value < 1:
+            raise UsageError(f"{flag} {value}: use a positive number")
+    _say(f"Loading the data of {args.item}…")
+    study, dataset = gs.open_study(args.item, args.overrides, args.length)
+    found, facts = gs.run_study(study, dataset, options, _say)
+    document = gs.summary(found, facts, study)
+    _refuse_existing(files, args.overwrite)      # nothing appeared meanwhile
+    gs.write_files(out, found, document)
+    for line in gs.summary_lines(document):
+        _say(line)
+    _say(f"Figure: {files[0]}\nCurves: {files[1]}\nSummary: {files[2]}")
+    return 0
+
+
+def inspect(args: argparse.Namespace) -> int:
+    from . import inspection
+    out = args.out or Path("reports") / f"inspect-{Path(args.run).stem}"
+    inspected = inspection.read(args.run, args.text)
+    _refuse_existing(inspected.files(out), args.overwrite)
+    document = inspection.write(inspected, out)
+    if args.json:
+        _say(json.dumps(document, ensure_ascii=False))
+    else:
+        for line in inspection.summary_lines(document, out):
+            _say(line)
+    return 0
+
+
+def _refuse_existing(files, overwrite: bool) -> None:
+    """Refuse, before any work is written, to replace output files unless ``--overwrite``."""
+    held = [str(f) for f in files if Path(f).exists()]
+    if held and not overwrite:
+        raise UsageError(f"{held[0]} exists; choose another --out folder, or pass --overwrite "
+                         f"to replace {'it' if len(held) == 1 else f'the {len(held)} files'}")
+
+
 COMMANDS = {"train": train, "evaluate": evaluate, "predict": predict, "compare": compare,
-            "summary": summary, "recipes": list_recipes, "export": export}
+            "summary": summary, "recipes": list_recipes, "export": export,
+            "gradients": gradients, "inspect": inspect}

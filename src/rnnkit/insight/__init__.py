@@ -1,0 +1,19 @@
+"""See inside a recurrent classifier: per-step gradients, gates and states, as arrays.
+
+* ``gradient_flow(model, x, y)`` — ‖∂ℓ/∂h_s‖ and ‖∂h_T/∂h_s‖_F for every step of a recurrent
+  layer (``GradientFlow``), from the NumPy engine's hand-written BPTT; ``vanishing_distance``
+  reads how far back a curve stays above a fraction of its last-step value.
+* ``gate_activations(model, x)`` — every recurrent layer's gates, candidates and states per step
+  (``LayerGates``: saturation, the units that move the prediction most);
+  ``inspect_text(model, text)`` — the same for one raw text, positions labelled with its words.
+
+Plotting is the caller's (or ``rnnkit.insight.plots``, which the commands use).
+"""
+
+from .gates import Gates, LayerGates, Saturation, UnitInfluence, gate_activations
+from .gradient_flow import GradientFlow, gradient_flow, vanishing_distance
+from .inspection import TextInspection, inspect_text, position_labels
+
+__all__ = ["Gates", "GradientFlow", "LayerGates", "Saturation", "TextInspection",
+           "UnitInfluence", "gate_activations", "gradient_flow", "inspect_text",
+           "position_labels", "vanishing_distance"]
