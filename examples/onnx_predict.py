@@ -11,6 +11,8 @@ run's model was trained on, from the ``encoding`` part of ``model.preprocessing.
 from __future__ import annotations
 
 import json
+import re
+import string
 import sys
 from pathlib import Path
 
@@ -61,13 +63,42 @@ def keras_imdb_ids(text, encoding):
     return [i for i in ids if i >= e["drop_ids_below"]]
 
 
-ENCODINGS = {"tokenizer": tokenizer_ids, "keras_imdb": keras_imdb_ids}
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
+
+
+def text_vectorization_ids(text, encoding):
+    """kind "text_vectorization": Keras's TextVectorization, int mode (TensorFlow lowercases
+    ASCII letters only, deletes ASCII punctuation and splits on ASCII whitespace)."""
+    standardize, split = encoding["standardize"], encoding["split"]
+    if standardize in ("lower", "lower_and_strip_punctuation"):
+        text = text.translate(ASCII_LOWER)
+    if standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
+        text = text.translate(NO_PUNCTUATION)
+    if split == "whitespace":
+        tokens = [t for t in re.split("[ \t\n\v\f\r]+", text) if t]
+    else:
+        tokens = list(text) if split == "character" else [text]
+    grams = [" ".join(tokens[i:i + n]) for n in encoding["ngrams"]
+             for i in range(len(tokens) - n + 1)]
+    index = {token: i for i, token in enumerate(encoding["vocabulary"])}
+    return [index.get(token, 1) for token in grams]          # 1 is "[UNK]"
+
+
+def pad_end(ids, maxlen):
+    """TextVectorization's output_sequence_length: keep the first maxlen, pad with 0 after."""
+    ids = ids[:maxlen]
+    return ids + [0] * (maxlen - len(ids))
+
+
+ENCODINGS = {"tokenizer": (tokenizer_ids, pad), "keras_imdb": (keras_imdb_ids, pad),
+             "text_vectorization": (text_vectorization_ids, pad_end)}
 
 
 def encode(texts, encoding):
     """One row of maxlen ids per text: the model's token_ids input."""
-    ids_of = ENCODINGS[encoding["kind"]]
-    return [pad(ids_of(text, encoding), encoding["maxlen"]) for text in texts]
+    ids_of, padded = ENCODINGS[encoding["kind"]]
+    return [padded(ids_of(text, encoding), encoding["maxlen"]) for text in texts]
 # --- encoder: end ---
 
 

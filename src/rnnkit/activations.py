@@ -52,11 +52,33 @@ def _hard_sigmoid_grad(y):
     return ((y > 0) & (y < 1)).astype(y.dtype) / 6.0
 
 
+def _identity(x):
+    return x
+
+
+def _ones(y):
+    return np.ones_like(y)
+
+
+def _tanh_grad(y):
+    return 1.0 - y * y
+
+
+def _sigmoid_grad(y):
+    return y * (1.0 - y)
+
+
+def _relu(x):
+    return np.maximum(x, 0)
+
+
+# Module-level functions, not lambdas: a model (and a fitted TextClassifier) can then be copied
+# with copy.deepcopy or pickled by the user's own tools (joblib, multiprocessing).
 ELEMENTWISE = {
-    "linear": Activation("linear", lambda x: x, lambda y: np.ones_like(y)),
-    "tanh": Activation("tanh", np.tanh, lambda y: 1.0 - y * y),
-    "sigmoid": Activation("sigmoid", sigmoid, lambda y: y * (1.0 - y)),
-    "relu": Activation("relu", lambda x: np.maximum(x, 0), _relu_grad),
+    "linear": Activation("linear", _identity, _ones),
+    "tanh": Activation("tanh", np.tanh, _tanh_grad),
+    "sigmoid": Activation("sigmoid", sigmoid, _sigmoid_grad),
+    "relu": Activation("relu", _relu, _relu_grad),
     "hard_sigmoid": Activation("hard_sigmoid", _hard_sigmoid, _hard_sigmoid_grad),
 }
 ALL_NAMES = tuple(ELEMENTWISE) + ("softmax",)

@@ -43,6 +43,9 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True):
     path = os.fspath(path)
     refuse_overwrite(path, overwrite)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):   # else mkstemp's error names the temporary file, not ours
+        raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist; "
+                                f"create it first")
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     os.close(fd)
     try:

@@ -149,7 +149,8 @@ def _predict_options(predict: argparse.ArgumentParser) -> None:
 
 
 def _export_options(export: argparse.ArgumentParser) -> None:
-    export.add_argument("run", type=Path, help="a run directory")
+    export.add_argument("run", type=Path, metavar="RUN", help="a run directory, or a model "
+                        "file that reads raw text (a run's model.keras, a saved TextClassifier)")
     export.add_argument("--format", choices=("onnx", "keras"), default="onnx",
                         help="onnx, or keras: the model from the ids on (without its text "
                         "encoding layer, which Keras lacks) as a .keras file Keras 3 loads")
@@ -205,8 +206,10 @@ _FILE_FLAGS = (("--text-column", "NAME", "the column holding the texts", "text_c
                 "label"),
                ("--format", ("csv", "tsv", "jsonl"), "the files' format", "format",
                 "from the file suffix"),
-               ("--encoding", "NAME", "the files' text encoding, e.g. latin-1", "file_encoding",
-                "utf-8"))
+               ("--encoding", "NAME", "the files' text encoding, e.g. cp949 or latin-1",
+                "file_encoding", "utf-8"),
+               ("--empty", ("error", "drop", "keep"), "what a row with an empty text does: stop "
+                "with an error, be dropped, or be kept", "empty", "error"))
 
 
 def _file_options(parser, default_note: str) -> None:

@@ -24,6 +24,10 @@ def as_array(name: str, a) -> np.ndarray:
     if arr.dtype == object:
         raise ValueError(f"{name} is ragged or not numeric (dtype object); pad sequences to one "
                          f"length, e.g. with pad_sequences")
+    if arr.dtype.kind in "US":
+        raise TypeError(f"{name} holds strings, but this model has no text layer to read them; "
+                        f"encode the texts to ids first, or use a model that starts with one "
+                        f"(a run's model.keras, or layers.TextVectorization)")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
     if arr.ndim == 0:

@@ -60,3 +60,11 @@ def test_saved_models_and_weights_get_the_umask_mode_or_keep_the_replaced_ones(t
     done = run_python(SAVE, absent=(), args=[str(tmp_path)])
     assert done.returncode == 0, done.stderr + done.stdout
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [0o640, 0o640, 0o604, 0o604]
+
+
+def test_a_missing_folder_is_named_not_the_temporary_file(tmp_path):
+    import pytest
+
+    from rnnkit.atomic import atomic_write_bytes
+    with pytest.raises(FileNotFoundError, match="the folder .*nowhere does not exist"):
+        atomic_write_bytes(tmp_path / "nowhere" / "model.keras", b"x")

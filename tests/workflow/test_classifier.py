@@ -128,7 +128,7 @@ def test_mistakes_are_one_line(trained_run, tmp_path):
     from rnnkit.model import Sequential
     Sequential([layers.Input(shape=(4,)), layers.Embedding(5, 2), layers.GRU(2),
                 layers.Dense(1, activation="sigmoid")]).save(plain)
-    with pytest.raises(ClassifierError, match="lacks a text encoding layer and its classes"):
+    with pytest.raises(ClassifierError, match="has no text layer first"):
         load_classifier(plain)
 
 
@@ -161,3 +161,38 @@ def test_a_model_that_starts_with_text_vectorization_is_a_classifier(tmp_path):
     np.testing.assert_allclose(classifier.predict_proba(texts[:4])[:, 1], outputs, atol=1e-6)
     (detail,) = classifier.predict_details(["good zzz film and more words"])
     assert detail["unknown_tokens"] == 4 and detail["truncated"]
+
+
+def test_score_takes_values_or_names_in_any_spelling(trained_run, multiclass_run):
+    """A run from a CSV has string label values; int labels, values and names all score."""
+    classifier = load_classifier(trained_run)
+    texts = ["good great wonderful", "bad awful dull"] * 3
+    by_name = classifier.score(texts, ["Positive", "Negative"] * 3)
+    assert by_name > 0.5
+    assert classifier.score(texts, ["pos", "neg"] * 3) == by_name
+    three = load_classifier(multiclass_run)
+    assert three.score(texts, ["pos", "neg"] * 3) == three.score(texts, ["pos", "neg"] * 3)
+    with pytest.raises(ValueError, match=r"labels \['maybe'\] are not this classifier's"):
+        classifier.score(texts, ["maybe"] * 6)
+
+
+def test_a_loaded_run_refits_with_its_own_config(trained_run):
+    params = load_classifier(trained_run).get_params()
+    assert params["recipe"] == str(trained_run / "config.json")
+
+
+def test_classes_can_be_given_for_a_file_that_lacks_them(tmp_path):
+    from rnnkit import layers
+    from rnnkit.model import Sequential
+    vectorize = layers.TextVectorization(max_tokens=10, output_sequence_length=3)
+    vectorize.adapt(["a good film", "a bad film"])
+    model = Sequential([layers.Input(shape=(), dtype="string"), vectorize,
+                        layers.Embedding(10, 2), layers.GRU(2),
+                        layers.Dense(1, activation="sigmoid")])
+    model.save(tmp_path / "m.keras")
+    with pytest.raises(ClassifierError, match=r"classes=\[…\]"):
+        load_classifier(tmp_path / "m.keras")
+    with pytest.raises(ClassifierError, match="3 classes given for a model with 1 output"):
+        load_classifier(tmp_path / "m.keras", classes=["a", "b", "c"])
+    classifier = load_classifier(tmp_path / "m.keras", classes=["neg", "pos"])
+    assert classifier.predict(["a good film"])[0] in ("neg", "pos")

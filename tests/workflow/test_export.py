@@ -202,3 +202,40 @@ def test_keras_format_is_the_ids_model_real_keras_loads(trained_run, capsys):
                                classifier.predict_proba(TEXTS)[:, 1], rtol=0, atol=1e-6)
     side = json.loads((trained_run / "model-ids.preprocessing.json").read_text())
     assert side["encoding"]["kind"] == "tokenizer" and side["classes"]["names"][1] == "Positive"
+
+
+def test_a_model_file_exports_beside_itself_and_out_must_fit_the_format(trained_run, tmp_path,
+                                                                         capsys):
+    import shutil
+    alone = tmp_path / "alone" / "reviews.keras"
+    alone.parent.mkdir()
+    shutil.copy(trained_run / "model.keras", alone)
+    assert main(["export", str(alone)]) == 0
+    assert (alone.parent / "reviews.onnx").is_file()
+    assert (alone.parent / "reviews.preprocessing.json").is_file()
+    capsys.readouterr()
+    assert main(["export", str(trained_run), "--out", str(trained_run / "model.keras"),
+                 "--overwrite"]) == 2
+    assert "does not end in .onnx" in capsys.readouterr().err
+    assert (trained_run / "model.keras").read_bytes()[:2] == b"PK"     # untouched
+
+
+def test_a_text_vectorization_model_exports_with_an_encoder_the_example_reproduces(tmp_path):
+    from rnnkit import layers, load_classifier
+    from rnnkit.model import Sequential
+    corpus = CORPUS + ["Fun, FUN; fun!", "naïve café déjà-vu", "tabs\tand\u00a0nbsp"]
+    vectorize = layers.TextVectorization(max_tokens=30, output_sequence_length=6, ngrams=2)
+    vectorize.adapt(corpus)
+    model = Sequential([layers.Input(shape=(), dtype="string"), vectorize,
+                        layers.Embedding(30, 4, mask_zero=True), layers.GRU(3),
+                        layers.Dense(1, activation="sigmoid")])
+    model.metadata["classes"] = {"values": ["a", "b"], "names": ["a", "b"]}
+    model.save(tmp_path / "tv.keras")
+    assert main(["export", str(tmp_path / "tv.keras")]) == 0
+    side = json.loads((tmp_path / "tv.preprocessing.json").read_text(encoding="utf-8"))
+    texts = corpus + ["unseen words here and more and more", ""]
+    assert _example().encode(texts, side["encoding"]) == vectorize.encode(texts).tolist()
+    names, probabilities = _example().predict(tmp_path / "tv.onnx", texts)
+    np.testing.assert_allclose(probabilities,
+                               load_classifier(tmp_path / "tv.keras").predict_proba(texts),
+                               atol=1e-5)

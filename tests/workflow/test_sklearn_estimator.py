@@ -100,3 +100,26 @@ def test_fit_checks_its_inputs():
         TextClassifier(**SMALL).fit(["a", "b", "c"], [0, 1])
     with pytest.raises(ValueError, match="at least two"):
         TextClassifier(**SMALL).fit(["a", "b"], [1, 1])
+
+
+def test_texts_may_be_any_iterable_and_mistakes_are_named():
+    texts, labels = _data()
+    fitted = TextClassifier(**SMALL).fit(texts, labels)
+    assert fitted.predict(t for t in texts[:3]).tolist() == fitted.predict(texts[:3]).tolist()
+    with pytest.raises(TypeError, match=r"^predict\(\) takes an iterable of texts, got a single"):
+        fitted.predict("a good film")
+    with pytest.raises(ValueError, match="got no texts"):
+        fitted.predict_proba([])
+    with pytest.raises(ValueError, match="labels mix int, str"):
+        TextClassifier(**SMALL).fit(texts[:4], [0, "x", 0, "x"])
+    with pytest.raises(ValueError, match="no None"):
+        TextClassifier(**SMALL).fit(texts[:4], [0, None, 0, 1])
+
+
+def test_a_fitted_classifier_pickles_for_the_users_own_tools():
+    """joblib and multiprocessing pickle estimators; rnnkit itself never loads a pickle."""
+    import pickle
+    texts, labels = _data()
+    fitted = TextClassifier(**SMALL).fit(texts, labels)
+    again = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(again.predict_proba(texts), fitted.predict_proba(texts))

@@ -8,4 +8,4 @@ in memory, as a scikit-learn estimator.
 from .loading import ClassifierError, load_classifier
 from .text_classifier import TextClassifier
 
-__all__ = ["TextClassifier", "load_classifier", "ClassifierError"]
+__all__ = ["ClassifierError", "TextClassifier", "load_classifier"]

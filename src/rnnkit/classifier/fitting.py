@@ -7,7 +7,8 @@ stopping with the best epoch's weights restored.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,11 +20,22 @@ from ..workflow.data import fit_encoder, input_shape
 
 def class_ids(labels: Sequence[Any]) -> tuple[list, np.ndarray]:
     """(classes sorted as ``np.unique`` sorts them, as plain Python values; id of each label)."""
+    kinds = {type(label) for label in labels}
+    if type(None) in kinds or len({_kind(k) for k in kinds}) > 1:
+        raise ValueError(f"labels mix {', '.join(sorted(k.__name__ for k in kinds))}; give "
+                         f"every label the same kind (all strings, or all numbers), no None")
     values, ids = np.unique(np.asarray(labels), return_inverse=True)
     if len(values) < 2:
         raise ValueError(f"labels hold {len(values)} class ({values.tolist()}); a classifier "
                          f"needs at least two")
     return values.tolist(), ids.astype(np.int64)
+
+
+def _kind(cls: type) -> str:
+    """Labels of one kind sort together: numbers (bool, int, float, NumPy's) or strings."""
+    if issubclass(cls, (bool, int, float, np.number, np.bool_)):
+        return "number"
+    return "string" if issubclass(cls, (str, np.str_)) else cls.__name__
 
 
 def fit_model(config: dict, texts: list[str], y: np.ndarray, n_classes: int, engine: str,

@@ -9,7 +9,8 @@ the dotted spelling is accepted too (``**{"train.epochs": 2}``). Every key ``rnn
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..workflow import recipes
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.labels import label_key
 from ..workflow.classes import Classes
 from ..workflow.predict import Prediction, prediction_rows, probabilities
 from . import fitting, params
@@ -52,7 +53,7 @@ class TextClassifier:
         return {"recipe": self.recipe, "engine": self.engine, "verbose": self.verbose,
                 **self._overrides}
 
-    def set_params(self, **values) -> "TextClassifier":
+    def set_params(self, **values) -> TextClassifier:
         overrides = {k: v for k, v in values.items() if k not in _NAMED}
         params.resolve(values.get("recipe", self.recipe), {**self._overrides, **overrides})
         for key in _NAMED:
@@ -73,7 +74,7 @@ class TextClassifier:
         return f"TextClassifier({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     # ---- training --------------------------------------------------------------------------------
-    def fit(self, texts, labels) -> "TextClassifier":
+    def fit(self, texts, labels) -> TextClassifier:
         """Train the recipe on ``texts`` with ``labels`` (any hashable values: the classes)."""
         texts = _texts(texts, "fit")
         labels = list(labels)
@@ -102,16 +103,25 @@ class TextClassifier:
         ``predictions`` flags both.
         """
         self._require_fitted("predict_proba")
-        return probabilities(self.model_, self.encoder_, _texts(texts, "predict_proba"))
+        return probabilities_of(self, _texts(texts, "predict_proba"))
 
     def predict(self, texts) -> np.ndarray:
         """The most probable class of each text (an item of ``classes_``)."""
-        probabilities = self.predict_proba(texts)
+        self._require_fitted("predict")
+        probabilities = probabilities_of(self, _texts(texts, "predict"))
         return self.classes_[np.argmax(probabilities, axis=1)]
 
     def score(self, texts, labels) -> float:
-        """Accuracy of ``predict(texts)`` against ``labels``."""
-        return float(np.mean(self.predict(texts) == np.asarray(list(labels))))
+        """Accuracy on ``labels`` given as label values or display names, in any spelling of
+        the same value (``1``, ``"1"``); a label that is not a class is an error, never a miss."""
+        self._require_fitted("score")
+        texts, labels = _texts(texts, "score"), list(labels)
+        if len(labels) != len(texts):
+            raise ValueError(f"score got {len(texts)} texts and {len(labels)} labels; give one "
+                             f"label per text")
+        wanted = class_ids(self.classes, labels)
+        found = np.argmax(probabilities_of(self, texts), axis=1)
+        return float(np.mean(found == wanted))
 
     def predictions(self, texts) -> list[Prediction]:
         """Per text: probabilities, known/unknown tokens, cut by maxlen, or empty — what
@@ -135,13 +145,37 @@ class TextClassifier:
                                  f"{what}()")
 
 
+def probabilities_of(classifier: TextClassifier, texts: list[str]) -> np.ndarray:
+    return probabilities(classifier.model_, classifier.encoder_, texts)
+
+
+def class_ids(classes: Classes, labels) -> np.ndarray:
+    """Class ids of ``labels`` spelled as values or names (``label_key``: 1 and "1" alike)."""
+    lookup = {label_key(name): i for i, name in enumerate(classes.names)}
+    lookup.update({label_key(value): i for i, value in enumerate(classes.values)})
+    keys = [label_key(label) for label in labels]
+    unknown = sorted(set(keys) - lookup.keys())
+    if unknown:
+        raise ValueError(f"labels {unknown[:5]} are not this classifier's classes "
+                         f"{list(classes.names)}; score with labels among them")
+    return np.array([lookup[k] for k in keys], dtype=np.int64)
+
+
 def _texts(texts: Any, what: str) -> list[str]:
     """A list of str from any iterable of texts (scikit-learn passes lists and arrays)."""
     if isinstance(texts, (str, bytes)):
         raise TypeError(f"{what}() takes an iterable of texts, got a single string; wrap it "
                         f"in a list: [{texts[:30]!r}]")
-    texts = list(np.asarray(texts, dtype=object).reshape(-1)) if not isinstance(texts, list) \
-        else texts
+    if isinstance(texts, np.ndarray):
+        texts = list(texts.reshape(-1))
+    elif not isinstance(texts, list):
+        try:
+            texts = list(texts)
+        except TypeError:
+            raise TypeError(f"{what}() takes an iterable of texts (a list of strings), got a "
+                            f"{type(texts).__name__}") from None
+    if not texts:
+        raise ValueError(f"{what}() got no texts; pass a list with at least one string")
     bad = next(((i, t) for i, t in enumerate(texts) if not isinstance(t, str)), None)
     if bad is not None:
         raise TypeError(f"{what}(): text {bad[0]} is a {type(bad[1]).__name__} ({bad[1]!r}), "

@@ -44,7 +44,7 @@ def decode(data: bytes, where: str, encoding: str) -> str:
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise DataFormatError(
             f"{where}, line {line}, column {column}: byte {data[exc.start:exc.start + 1]!r} is not valid "
-            f"{exc.encoding}; re-save the file as UTF-8 or pass its real encoding, e.g. {{opt:encoding=latin-1}}"
+            f"{exc.encoding}; re-save the file as UTF-8 or pass its real encoding, e.g. {{opt:encoding=cp949}} (Korean), {{opt:encoding=shift_jis}} (Japanese), {{opt:encoding=gb18030}} (Chinese) or {{opt:encoding=latin-1}} (Western European)"
         ) from None
 
 

@@ -123,6 +123,20 @@ class TextVectorization(Layer):
         ids = [self._lookup_layer.ids(tokens) for tokens in self._tokenize(self._texts(x))]
         return self._int_output(ids) if self.output_mode == "int" else self._bag_output(ids)
 
+    kind = "text_vectorization"     # the run-encoding ``kind`` (``rnnkit export``'s JSON)
+
+    def to_dict(self) -> dict:
+        """The encoding as plain JSON for programs without rnnkit (``rnnkit export``): int mode
+        with a fixed length and named standardize/split steps only."""
+        named = all(v is None or isinstance(v, str) for v in (self.standardize, self.split))
+        if self.output_mode != "int" or self.output_sequence_length is None or not named:
+            raise ValueError(f"layer {self.name!r}: only output_mode='int' with an "
+                             f"output_sequence_length and named standardize/split steps can "
+                             f"be written as plain JSON for other programs")
+        return {"kind": self.kind, "standardize": self.standardize, "split": self.split,
+                "ngrams": list(self.ngram_widths or (1,)), "maxlen": self.output_sequence_length,
+                "vocabulary": self.get_vocabulary()}
+
     def encode(self, texts) -> np.ndarray:
         """``forward`` on a list of texts: the text-encoding protocol the classifier reads."""
         return self.forward(np.asarray(list(texts), dtype=object))

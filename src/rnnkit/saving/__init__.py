@@ -58,9 +58,12 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
         raise UnsupportedModelError(f"custom_objects are not supported by rnnkit, got "
                                     f"{', '.join(custom_objects)}")
     check_exists(path)
-    if not path.endswith(".keras"):
+    if path.endswith(".h5") and not path.endswith(".weights.h5"):
         raise ModelFileError(f"{path}: rnnkit reads Keras 3 .keras files; legacy .h5 models "
                              f"(Keras 2) must be re-saved with Keras 3 as .keras first")
+    if not path.endswith(".keras"):
+        raise ModelFileError(f"{path} is not a model file: rnnkit reads Keras 3 .keras files "
+                             f"(a run's model.keras)")
     with Archive(path) as archive, tempfile.TemporaryDirectory(prefix="rnnkit-assets-") as folder:
         top = archive.json(CONFIG_NAME)
         metadata = archive.json(METADATA_NAME)

@@ -24,7 +24,8 @@ class UsageError(UserError, ValueError):
 # ---- train ---------------------------------------------------------------------------------------
 #: ``rnnkit train`` flags that set a ``[data]`` key (argparse dest → key)
 DATA_FLAGS = {"data": "path", "test_data": "test_path", "text_column": "text_column",
-              "label_column": "label_column", "format": "format", "encoding": "file_encoding"}
+              "label_column": "label_column", "format": "format", "encoding": "file_encoding",
+              "empty": "empty"}
 
 
 def resolve_config(args: argparse.Namespace) -> dict:
@@ -137,6 +138,8 @@ def _say(text: str) -> None:
 # ---- predict -------------------------------------------------------------------------------------
 def predict(args: argparse.Namespace) -> int:
     from ..classifier import load_classifier
+    if args.top < 1:
+        raise UsageError(f"--top {args.top}: show at least 1 class")
     classifier = load_classifier(args.run)
     rows = read_rows(args.texts, args.encoding)
     predictions = classifier.predictions([r.text for r in rows])
@@ -192,7 +195,7 @@ def _evaluation_texts(run: Run, args: argparse.Namespace):
     from ..datasets import custom
     from .data import load_texts, read_options, test_source
     data = dict(run.config["data"])
-    for dest in ("text_column", "label_column", "format", "encoding"):
+    for dest in ("text_column", "label_column", "format", "encoding", "empty"):
         if getattr(args, dest) is not None:
             data[DATA_FLAGS[dest]] = getattr(args, dest)
     if args.data is None and not data["test_path"]:
@@ -209,7 +212,7 @@ def _evaluation_texts(run: Run, args: argparse.Namespace):
 def export(args: argparse.Namespace) -> int:
     from ..onnx_export.files import size_text
     from .export import export_run
-    done = export_run(Run.open(args.run), args.out, args.overwrite, args.format)
+    done = export_run(args.run, args.out, args.overwrite, args.format)
     _say(f"Wrote {done.model} ({size_text(done.model)}): {done.signature.describe()}\n"
          f"  and {done.preprocessing} ({size_text(done.preprocessing)}): the text encoding and "
          f"the classes")

@@ -57,12 +57,12 @@ def _output_meaning(classes: Classes, width: int) -> str:
     return "one probability per class, in the order of classes.values"
 
 
-def preprocessing(run: Run, classes: Classes, encoding: dict, signature,
+def preprocessing(source: str, classes: Classes, encoding: dict, signature,
                   model_name: str) -> dict:
     """The JSON written beside the model: what a program needs to feed it and read it."""
     return {
         "format": PREPROCESSING_FORMAT, "rnnkit_version": __version__, "model": model_name,
-        "run": run.name,
+        "run": source,
         "input": {"name": signature.input_name, "dtype": signature.input_dtype,
                   "shape": ["batch", "time"], "padding_id": 0,
                   "one_hot_in_graph": bool(encoding.get("onehot", False))},
@@ -74,23 +74,39 @@ def preprocessing(run: Run, classes: Classes, encoding: dict, signature,
     }
 
 
-def export_run(run: Run, out: Path | None = None, overwrite: bool = False,
+def export_run(source: Path, out: Path | None = None, overwrite: bool = False,
                format: str = "onnx") -> Exported:
-    """Write the run's model in ``format`` (default ``RUN/model.onnx`` or
-    ``RUN/model-ids.keras``) and its preprocessing JSON beside it; every check (paths, the
-    model's exportability) comes before the first write."""
+    """Write the model of a run directory, or of one model file that reads text, in
+    ``format`` (default ``RUN/model.onnx``/``RUN/model-ids.keras``, or beside the file) and
+    its preprocessing JSON beside it; every check (paths, the model's exportability) comes
+    before the first write."""
     from ..classifier import load_classifier
-    writer = FORMATS[format]
-    out = Path(out) if out is not None else run.path / writer.default_name
+    source, writer = Path(source), FORMATS[format]
+    if source.is_dir():
+        Run.open(source)                       # a clear error if it is not a run
+    out = Path(out) if out is not None else _default_out(source, writer)
+    if out.suffix != writer.suffix and not out.is_dir():     # a folder: _check_targets says
+        raise ExportError(f"--out {out} does not end in {writer.suffix}; name the {format} "
+                          f"file FILE{writer.suffix}")
     side = preprocessing_path(out)
     _check_targets((out, side), overwrite)
-    classifier = load_classifier(run.path)    # the model's own encoding, or vocabulary.json
-    encoding = classifier.encoder_.to_dict()
+    classifier = load_classifier(source)   # the model's own encoding, or vocabulary.json
+    try:
+        encoding = classifier.encoder_.to_dict()
+    except ValueError as e:
+        raise ExportError(f"{source}: {e}") from None
     write, signature = writer.prepare(classifier.model_, encoding)
-    document = preprocessing(run, classifier.classes, encoding, signature, out.name)
+    document = preprocessing(source.name if source.is_dir() else source.stem,
+                             classifier.classes, encoding, signature, out.name)
     write(out)
     atomic_write_json(side, document)
     return Exported(out, side, signature)
+
+
+def _default_out(source: Path, writer: "Writer") -> Path:
+    if source.is_dir():
+        return source / writer.default_name
+    return source.with_name(source.stem + Path(writer.default_name).name[len("model"):])
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,10 @@ class Writer:
 
     default_name: str
     prepare: object
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.default_name).suffix
 
 
 def _onnx(model, encoding: dict):

@@ -18,12 +18,12 @@ from .recipes import RecipeError
 #: data keys that have a flag of their own on ``rnnkit train`` (the rest are ``--set key=…``)
 FLAGS = {"data.path": "--data", "data.test_path": "--test-data",
          "data.text_column": "--text-column", "data.label_column": "--label-column",
-         "data.format": "--format", "data.file_encoding": "--encoding"}
+         "data.format": "--format", "data.file_encoding": "--encoding", "data.empty": "--empty"}
 
 #: how the data layer's Python keywords read on the command line (see ``UserError.render``)
 CLI_SPELLING = {"text_column": "--text-column", "label_column": "--label-column",
                 "format": "--format", "encoding": "--encoding",
-                "classes": "--set data.classes=", "empty": "--set data.empty="}
+                "classes": "--set data.classes=", "empty": "--empty"}
 
 CHOICES = {
     "data.format": ("", "csv", "tsv", "jsonl"),
