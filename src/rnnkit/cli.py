@@ -148,9 +148,9 @@ def _explain_options(explain: argparse.ArgumentParser) -> None:
                          "standard input as one text)")
     explain.add_argument("--method", choices=METHODS, default=METHODS[0],
                          help="how each word's share is measured (docs/insight.md)")
-    explain.add_argument("--steps", type=int, help="integrated gradients: trapezoid intervals "
-                         "from the baseline to the text (default: 64, enough for completeness "
-                         "within 1%% on real reviews)")
+    explain.add_argument("--steps", type=int, help="integrated gradients: this many trapezoid "
+                         "intervals from the baseline to the text (default: 64, doubled until "
+                         "the attributions add up within 1%%, at most 4096)")
     explain.add_argument("--target", metavar="CLASS", help="explain this class (a class name "
                          "or label value) instead of the predicted one")
     explain.add_argument("--engine", choices=("numpy", "torch"), default="numpy",

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from rnnkit import layers as L
-from rnnkit.insight import explain
+from rnnkit.insight import attributions, explain
+from rnnkit.insight.attribution_views import completeness_warning
 from rnnkit.workflow.evaluation import class_probabilities
 
 from ._models import (
@@ -78,3 +79,29 @@ def test_the_trapezoid_rule_converges_as_one_over_steps_squared():
     text = TEXTS[1]
     errors = [_gap(model, encoder, text, 1, steps)[0] for steps in (8, 16, 32)]
     assert errors[1] / errors[0] < 0.35 and errors[2] / errors[1] < 0.35, errors
+
+
+def test_steps_double_until_complete_and_equal_the_fixed_rule(monkeypatch):
+    """From 1 interval the default doubles the steps (new midpoints, old sums kept) until the
+    attributions add up; the result is the plain trapezoid rule at the final count."""
+    model, encoder = with_zero_row(BODIES["GRU-reset-before"]()), tokenizer_encoding()
+    monkeypatch.setattr(attributions, "DEFAULT_STEPS", 1)
+    text = TEXTS[3]
+    refined = explain(model, encoder, text)
+    assert refined.steps >= 8 and refined.steps & (refined.steps - 1) == 0     # a power of 2
+    assert refined.complete and completeness_warning(refined) is None
+    fixed = explain(model, encoder, text, steps=refined.steps)
+    assert fixed.steps == refined.steps
+    np.testing.assert_allclose(np.array(refined.attributions, float),
+                               np.array(fixed.attributions, float), atol=1e-6)
+    coarser = explain(model, encoder, text, steps=refined.steps // 2)
+    assert not coarser.complete                       # it stopped at the first count that adds up
+
+
+def test_the_step_cap_is_reported_when_it_is_not_enough(monkeypatch):
+    model, encoder = with_zero_row(BODIES["SimpleRNN"]()), tokenizer_encoding()
+    monkeypatch.setattr(attributions, "DEFAULT_STEPS", 1)
+    monkeypatch.setattr(attributions, "MAX_STEPS", 2)
+    e = explain(model, encoder, TEXTS[0])
+    assert e.steps == 2 and not e.complete
+    assert "after 2 steps: more steps (--steps 4)" in completeness_warning(e)

@@ -91,6 +91,17 @@ def print_explanation(e: Explanation, console: Console | None = None) -> None:
     note = unseen_note(e)
     if note:
         console.print(note + " (dim above)", style="dim", markup=False)
+    warning = completeness_warning(e)
+    if warning:
+        console.print(warning, style="yellow", markup=False)
+
+
+def completeness_warning(e: Explanation) -> str | None:
+    """Integrated gradients that do not add up within the tolerance: say so, and the fix."""
+    if e.method != "integrated-gradients" or e.complete:
+        return None
+    return (f"the attributions miss probability − baseline by {e.completeness_gap:+.4f} after "
+            f"{e.steps} steps: more steps (--steps {2 * e.steps}) make the integral closer")
 
 
 # ---- HTML ----------------------------------------------------------------------------------------
@@ -134,7 +145,7 @@ def html_page(e: Explanation) -> str:
     label = html.escape(e.label(e.target))
     spans = " ".join(_span(t, st, p, a, s) for t, st, p, a, s in
                      zip(e.tokens, e.statuses, e.positions, e.attributions, strengths(e)))
-    note = unseen_note(e)
+    note, warning = unseen_note(e), completeness_warning(e)
     tables = "".join(
         f"<h2>Strongest words {side} {label}</h2><table>{_rows(strongest(e, sign, 10))}</table>"
         for sign, side in ((1, "toward"), (-1, "against")) if strongest(e, sign))
@@ -154,6 +165,7 @@ def html_page(e: Explanation) -> str:
 · hover a word for its attribution</p>
 <p class="text">{spans}</p>
 {f'<p class="note">{html.escape(note)}</p>' if note else ""}
+{f'<p class="note">{html.escape(warning)}</p>' if warning else ""}
 {tables}
 <details><summary>The text as given</summary><pre>{html.escape(e.text)}</pre></details>
 </body>
