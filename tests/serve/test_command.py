@@ -103,7 +103,7 @@ def test_several_workers_share_the_port_and_their_metrics(served_run):
     (["--port", "70000"], "--port 70000: use a port from 0 to 65535"),
     (["--max-texts", "0"], "--max-texts 0: use a positive number"),
     (["--timeout", "-1"], "--timeout -1.0: use a positive number"),
-    (["--max-texts", "2000"], "--queue-texts 1024: the queue must hold one full request"),
+    (["--max-texts", "5000"], "--queue-texts 4096: the queue must hold one full request"),
 ])
 def test_flag_mistakes_are_one_line(served_run, capsys, flags, needle):
     from rnnkit.cli import main

@@ -6,6 +6,10 @@ several workers uvicorn starts N processes that each import the app through
 metrics are pooled in a temporary ``PROMETHEUS_MULTIPROC_DIR``. Ctrl-C (SIGINT) or SIGTERM:
 uvicorn stops taking connections, finishes the requests in flight, then the app stops its
 batcher; the command returns 0.
+
+The model runs on one thread here (``rnnkit.parallel``; RNNKIT_THREADS overrides): a server
+already keeps a second core busy with HTTP, and the engine's second thread competing for it
+cost a third more CPU a text and halved texts/s for 32-review requests (docs/serving.md).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ def serve(source: Path, host: str, port: int, workers: int, limits: Limits,
     import uvicorn
 
     from .app import app_for
+    one_engine_thread()
     app = app_for(source, limits)          # a bad run or model file fails here, before binding
     options = {"host": host, "port": port, "access_log": access_log,
                "limit_concurrency": MAX_CONNECTIONS, "timeout_graceful_shutdown": 30}
@@ -43,8 +48,15 @@ def serve(source: Path, host: str, port: int, workers: int, limits: Limits,
                     **options)
 
 
+def one_engine_thread() -> None:
+    if "RNNKIT_THREADS" not in os.environ:
+        from .. import parallel
+        parallel.set_threads(1)
+
+
 def app_from_environment():
     """The app a worker process serves (uvicorn's factory under ``--workers``)."""
     from .app import app_for
+    one_engine_thread()
     settings = json.loads(os.environ[ENVIRONMENT])
     return app_for(Path(settings["source"]), Limits(**settings["limits"]))
