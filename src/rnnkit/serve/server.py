@@ -9,7 +9,7 @@ batcher; the command returns 0.
 
 The model runs on one thread here (``rnnkit.parallel``; RNNKIT_THREADS overrides): a server
 already keeps a second core busy with HTTP, and the engine's second thread competing for it
-cost a third more CPU a text and halved texts/s for 32-review requests (docs/serving.md).
+cost 40% more CPU a request and 40% of the texts/s on 64-text passes (docs/serving.md).
 """
 
 from __future__ import annotations
