@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -100,8 +101,10 @@ def test_a_cancelled_request_is_skipped_and_a_failure_reaches_every_caller():
 
     batcher = _batcher(classify, batch_wait_ms=0)
     held = batcher.submit(["held"])
+    deadline = time.monotonic() + 10
     while not held.running():                      # the worker has taken it, and waits
-        threading.Event().wait(0.001)
+        assert time.monotonic() < deadline, "the worker never marked the request running"
+        time.sleep(0.001)
     dropped, failing, other = (batcher.submit(["gone"]), batcher.submit(["boom"]),
                                batcher.submit(["x"]))
     assert dropped.cancel()                        # as a timed-out request's is
