@@ -145,3 +145,16 @@ def test_the_page_is_self_contained(client):
 def test_get_on_a_post_endpoint_is_405_in_json(client, path):
     answer = client.get(path)
     assert answer.status_code == 405 and answer.json() == {"error": "Method Not Allowed"}
+
+
+def test_a_model_file_is_served_with_its_own_card(served_run, classifier):
+    from rnnkit.serve.app import app_for
+
+    from .conftest import client_of
+    with client_of(app_for(served_run / "model.keras")) as client:
+        card = client.get("/v1/model").json()
+        assert card["name"] == "model" and card["recipe"]["name"] == "tiny"
+        assert card["test_metrics"] is None and card["recipe"]["config"] is None
+        results = client.post("/v1/predict", json={"texts": TEXTS[:2]}).json()["results"]
+    np.testing.assert_array_equal([list(r["probabilities"].values()) for r in results],
+                                  classifier.predict_proba(TEXTS[:2]))
