@@ -12,7 +12,7 @@ from rich.console import Console
 
 import rnnkit
 from rnnkit import layers as L
-from rnnkit.insight import METHODS, ExplainError, explain
+from rnnkit.insight import METHODS, ExplainError, ModelInput, explain
 from rnnkit.insight.attribution_views import html_page, print_explanation
 from rnnkit.layers import KerasImdbEncoding, TokenizerEncoding
 
@@ -44,6 +44,8 @@ def test_unknown_and_cut_words_are_kept_and_marked(encoder, method):
     for (_, _, position), a in zip(EXPECTED, e.attributions):
         assert (a is None) == (position is None)
         assert a is None or isinstance(a, float)
+    words = ModelInput.of(_model()).words_of_row(encoder.encode([TEXT]))[0]
+    assert np.flatnonzero(words).tolist() == [p for _, _, p in EXPECTED if p is not None]
     assert e.total == pytest.approx(sum(a for a in e.attributions if a is not None))
 
 
