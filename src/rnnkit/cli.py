@@ -1,10 +1,11 @@
-"""The ``rnnkit`` command: train, evaluate, predict, compare, summary, recipes, export,
-gradients, inspect.
+"""The ``rnnkit`` command: train, evaluate, predict, explain, compare, summary, recipes,
+export, gradients, inspect.
 
     rnnkit train                         # the default recipe on the embedded movie reviews
     rnnkit train --data mine.csv --test-data test.csv --text-column review
     rnnkit predict runs/default-… "A wonderful, moving film."
     rnnkit evaluate runs/default-… --data reviews.csv
+    rnnkit explain runs/default-… "A dull plot, but wonderful acting." --html why.html
     rnnkit compare lstm gru --out reports/rnn
     rnnkit export runs/default-… --format onnx
     rnnkit gradients simplernn --length 200
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     _train_options(command("train", "train a recipe (or your own data) into a run directory"))
     _evaluate_options(command("evaluate", "evaluate a run on its test set or other data"))
     _predict_options(command("predict", "classify raw texts with a run's model"))
+    _explain_options(command("explain", "show which words of a text decided the prediction"))
     _compare_options(command("compare", "train or read runs and write a comparison report"))
     _export_options(command("export", "write a run's model as an ONNX file (or a .keras file "
                             "Keras loads), with its text encoding beside it"))
@@ -159,6 +161,29 @@ def _export_options(export: argparse.ArgumentParser) -> None:
                         ".preprocessing.json goes beside it")
     export.add_argument("--overwrite", action="store_true", help="replace files that exist "
                         "(refused without it)")
+
+
+def _explain_options(explain: argparse.ArgumentParser) -> None:
+    from .insight.attributions import METHODS
+    explain.add_argument("run", type=Path, metavar="RUN", help="a run directory, or a model "
+                         "file that reads raw text (a run's model.keras)")
+    explain.add_argument("text", metavar="TEXT", help="the text to explain ('-' reads all of "
+                         "standard input as one text)")
+    explain.add_argument("--method", choices=METHODS, default=METHODS[0],
+                         help="how each word's share is measured (docs/insight.md)")
+    explain.add_argument("--steps", type=int, help="integrated gradients: this many trapezoid "
+                         "intervals from the baseline to the text (default: 64, doubled until "
+                         "the attributions add up within 1%%, at most 4096)")
+    explain.add_argument("--target", metavar="CLASS", help="explain this class (a class name "
+                         "or label value) instead of the predicted one")
+    explain.add_argument("--engine", choices=("numpy", "torch"), default="numpy",
+                         help="whose gradient: the NumPy engine's backward pass or torch autograd")
+    explain.add_argument("--json", action="store_true", help="print the explanation as one "
+                         "JSON object: tokens, statuses, attributions, prediction, baseline")
+    explain.add_argument("--html", type=Path, metavar="FILE", help="also write a "
+                         "self-contained HTML page of the coloured text")
+    explain.add_argument("--overwrite", action="store_true", help="replace an existing --html "
+                         "file (refused without it)")
 
 
 def _compare_options(compare: argparse.ArgumentParser) -> None:

@@ -21,13 +21,13 @@ def test_version_and_python_dash_m():
     assert out.strip() == f"rnnkit {rnnkit.__version__}"
     help_text = subprocess.run([sys.executable, "-m", "rnnkit", "--help"], capture_output=True,
                                text=True, check=True).stdout
-    for command in ("train", "evaluate", "predict", "compare", "summary", "recipes", "export",
-                    "gradients", "inspect"):
+    for command in ("train", "evaluate", "predict", "explain", "compare", "summary", "recipes",
+                    "export", "gradients", "inspect"):
         assert command in help_text
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "compare", "summary",
-                                     "export", "gradients", "inspect"])
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "explain", "compare",
+                                     "summary", "export", "gradients", "inspect"])
 def test_every_option_has_help(command, capsys):
     with pytest.raises(SystemExit):
         main([command, "--help"])

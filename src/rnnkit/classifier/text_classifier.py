@@ -133,6 +133,40 @@ class TextClassifier:
         """``predictions`` as the records of ``rnnkit predict --json``."""
         return [p.as_json(self.classes) for p in self.predictions(texts)]
 
+    def explain(self, text: str, method: str = "integrated-gradients", target=None,
+                steps: int | None = None, engine: str | None = None):
+        """Which words of ``text`` moved the prediction: an ``rnnkit.insight.Explanation`` with
+        one attribution per token (None for words the model never saw).
+
+        Args:
+            method: "integrated-gradients" (default), "gradient-x-input" or "occlusion".
+            target: the class to explain, an item of ``classes_`` or a label value (default:
+                the predicted class).
+            steps: integrated gradients' trapezoid intervals (default
+                ``rnnkit.insight.DEFAULT_STEPS``).
+            engine: whose gradient, "numpy" (hand-written BPTT) or "torch" (autograd); default
+                the classifier's ``engine``.
+        """
+        from ..insight import explain
+        self._require_fitted("explain")
+        if not isinstance(text, str):
+            raise TypeError(f"explain() takes one text (a str), got a {type(text).__name__}")
+        return explain(self.model_, self.encoder_, text, method=method,
+                       target=None if target is None else self._class_id(target), steps=steps,
+                       engine=engine or self.engine, class_names=self.classes.names)
+
+    def _class_id(self, target) -> int:
+        """The class id of a display name or a label value (1 and "1" alike, as in training)."""
+        from ..data.labels import label_key
+        for spell in (lambda label: label, label_key):
+            for labels in (self.classes.names, self.classes.values):
+                spelled = [spell(label) for label in labels]
+                if spell(target) in spelled:
+                    return spelled.index(spell(target))
+        from ..insight import ExplainError
+        raise ExplainError(f"target {target!r} is not one of the classes "
+                           f"{list(self.classes.names)}")
+
     def save(self, filepath, overwrite: bool = True) -> None:
         """One ``.keras`` file that reads raw text: ``load_classifier(filepath)`` restores it."""
         self._require_fitted("save")

@@ -163,6 +163,47 @@ def _short(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+# ---- explain -------------------------------------------------------------------------------------
+def explain(args: argparse.Namespace) -> int:
+    from ..classifier import load_classifier
+    from ..insight.attribution_views import html_page, print_explanation
+    _check_explain_options(args)
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if not text.strip():
+        raise UsageError("the text is empty; give some words to explain")
+    classifier = load_classifier(args.run)
+    try:
+        found = classifier.explain(text, method=args.method, target=args.target,
+                                   steps=args.steps, engine=args.engine)
+    except ImportError as e:          # --engine torch without torch installed
+        raise UsageError(f"--engine {args.engine}: {e}") from None
+    if args.html is not None:
+        from ..atomic import atomic_path
+        with atomic_path(args.html, overwrite=args.overwrite) as tmp:
+            Path(tmp).write_text(html_page(found), encoding="utf-8")
+    if args.json:
+        _say(json.dumps(found.as_json(), ensure_ascii=False))
+        return 0
+    print_explanation(found)
+    if args.html is not None:
+        _say(f"HTML: {args.html}")
+    return 0
+
+
+def _check_explain_options(args: argparse.Namespace) -> None:
+    """Every mistake before any work: steps, the HTML file's folder and an existing file."""
+    if args.steps is not None and args.method != "integrated-gradients":
+        raise UsageError(f"--steps sets integrated gradients' steps; {args.method} takes none")
+    if args.steps is not None and args.steps < 1:
+        raise UsageError(f"--steps {args.steps}: give a positive number of steps")
+    if args.html is None:
+        return
+    if not args.html.parent.is_dir():
+        raise UsageError(f"--html {args.html}: the folder {args.html.parent} does not exist")
+    if args.html.exists() and not args.overwrite:
+        raise UsageError(f"--html {args.html} exists; pass --overwrite to replace it")
+
+
 # ---- evaluate ------------------------------------------------------------------------------------
 def evaluate(args: argparse.Namespace) -> int:
     from .data import encode
@@ -318,6 +359,6 @@ def _refuse_existing(files, overwrite: bool) -> None:
                          f"to replace {'it' if len(held) == 1 else f'the {len(held)} files'}")
 
 
-COMMANDS = {"train": train, "evaluate": evaluate, "predict": predict, "compare": compare,
-            "summary": summary, "recipes": list_recipes, "export": export,
+COMMANDS = {"train": train, "evaluate": evaluate, "predict": predict, "explain": explain,
+            "compare": compare, "summary": summary, "recipes": list_recipes, "export": export,
             "gradients": gradients, "inspect": inspect}
