@@ -61,9 +61,11 @@ def test_json_holds_every_token_with_the_prediction(encoder):
 
 
 def test_a_text_without_known_words_has_nothing_to_attribute(encoder):
-    e = explain(_model(), encoder, "zzz qqq")
-    assert e.attributions == (None, None) and e.statuses == ("unknown", "unknown")
-    assert e.probability == pytest.approx(e.baseline_probability, abs=1e-7)
+    """Said, not returned as an all-None explanation that looks like an answer."""
+    with pytest.raises(ExplainError, match="no word of the text reached the model"):
+        explain(_model(), encoder, "zzz qqq")
+    with pytest.raises(ExplainError, match="no word of the text reached the model"):
+        explain(_model(), encoder, "!!!")
 
 
 def test_an_out_of_vocabulary_id_is_an_input_and_gets_an_attribution():

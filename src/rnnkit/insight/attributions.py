@@ -205,6 +205,9 @@ def explain(model, encoder, text: str, method: str = "integrated-gradients", tar
     places = encoder.word_positions(text)
     words = np.zeros(len(row), bool)          # the positions holding the text's words
     words[[p.position for p in places if p.position is not None]] = True
+    if not words.any():     # else an "explanation" of padding alone, all zeros, would come back
+        raise ExplainError("no word of the text reached the model (it is empty, or every word "
+                           "is outside the vocabulary); there is nothing to attribute")
     v, mask = model_input.vectors(row[None])
     probabilities = _probabilities(model_input, v, mask)
     predicted = int(np.argmax(probabilities))
