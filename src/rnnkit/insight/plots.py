@@ -98,8 +98,8 @@ def gates_figure(series: dict, kinds: dict, labels: list[str], title: str) -> by
     bottom.set_xticks(np.arange(0, columns, step))
     bottom.set_xticklabels(drawn[::step], rotation=90, fontsize=7)
     if replaced:
-        title += (f" — #n: position n, a word the installed fonts cannot draw "
-                  f"(inspect.json has every word)")
+        title += (" — #n: position n, a word the installed fonts cannot draw "
+                  "(inspect.json has every word)")
     fig.suptitle(title, fontsize=10)
     return _png(fig)
 
