@@ -65,7 +65,11 @@ class StepMetrics:
 
     def results(self) -> dict[str, float]:
         """Keras's logs: every metric's result, keys sorted as Keras's pythonify_logs does."""
-        return {m.name: float(m.result()) for m in sorted(self.all, key=lambda m: m.name)}
+        logs = {m.name: float(m.result()) for m in self.all}
+        # sums restored for metrics not resolved yet (a resumed epoch with no batch left to run)
+        for name, (total, count) in (self._pending or {}).items():
+            logs.setdefault(name, total / count if count else 0.0)
+        return dict(sorted(logs.items()))
 
 
 def _verbosity(verbose) -> int:

@@ -118,8 +118,8 @@ def _pack(state, arrays: dict | None = None, where: str = "state"):
         return state.item(), arrays
     if state is None or isinstance(state, (str, int, float, bool)):
         return state, arrays
-    raise TypeError(f"{where}: a {type(state).__name__} cannot be backed up; a callback's "
-                    f"get_state must return JSON values and NumPy arrays")
+    raise TypeError(f"{where}: {type(state).__name__} values cannot be backed up; a "
+                    f"callback's get_state must return JSON values and NumPy arrays")
 
 
 def _unpack(tree, arrays):
