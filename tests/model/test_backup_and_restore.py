@@ -181,7 +181,7 @@ def _flip_in_weights(path):
 
 @pytest.mark.parametrize("damage", [_truncate, _flip_in_weights])
 def test_a_damaged_newest_backup_is_reported_and_the_one_before_used(tmp_path, reference, damage):
-    newest, older = _two_backups(tmp_path)
+    newest, _ = _two_backups(tmp_path)
     damage(newest)
     with pytest.raises(backup.BackupError):
         backup.read(newest)
@@ -237,7 +237,7 @@ def test_the_checksum_is_what_catches_a_consistent_zip_with_other_bytes(tmp_path
 
 
 def test_a_backup_of_another_model_is_refused_before_anything_changes(tmp_path):
-    newest, _ = _two_backups(tmp_path)
+    _two_backups(tmp_path)
     rnnkit.set_random_seed(3)
     other = rnnkit.Sequential([rnnkit.Input((8,)), layers.Embedding(30, 8), layers.GRU(5),
                                layers.Dense(1, activation="sigmoid")])
