@@ -313,3 +313,22 @@ def test_backups_are_checksummed_archives(tmp_path, recipe):
                                        "History"}
     assert state["engine"] == "numpy" and state["loop"] == {
         "epoch": 1, "step": 0, "shuffle": state["loop"]["shuffle"], "stop_training": False}
+
+
+# ---- the torch engine, data-parallel ------------------------------------------------------------
+DDP = ["--set", "train.epochs=3", "--set", "model.layers.1.dropout=0.2",
+       "--set", "model.layers.1.recurrent_dropout=0.2", "--engine", "torch", "--device", "cpu",
+       "--nproc", "2"]
+
+
+def test_a_killed_ddp_run_resumes_on_two_processes_to_the_same_model(tmp_path, tiny_recipe):
+    pytest.importorskip("torch")
+    reference, run = tmp_path / "reference", tmp_path / "run"
+    assert _train([str(tiny_recipe), *DDP, "--run-dir", str(reference)]).returncode == 0
+    _train([str(tiny_recipe), *DDP, "--run-dir", str(run)], "kill:step@13")   # both ranks
+    assert not (run / "metrics.json").exists()
+    assert [p.name for p in (run / "backup").iterdir()] == ["backup-000001.zip"]   # rank 0's
+    done = _train(["--resume", str(run), *DDP[6:]])      # the engine flags
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("Resuming") == 1                           # rank 1 says nothing
+    assert_same_run(run, reference)
