@@ -146,11 +146,10 @@ def _checked_optimizer_values(model, h5, source: str) -> list[np.ndarray]:
 
 
 def _restore_optimizer(optimizer, values: list[np.ndarray], weights: list[np.ndarray]) -> None:
-    if len(values) == 2:
-        optimizer.built, optimizer.slots = False, {}     # slots appear at the next step, zeroed
-    elif not optimizer.built:
+    if len(values) == 2:                # saved before the first step: slots come with the next
+        optimizer.built, optimizer.slots = False, {}
+        optimizer.iterations, optimizer.learning_rate = int(values[0]), float(values[1])
+        return
+    if not optimizer.built:
         optimizer.build(weights)
-    optimizer.iterations = int(values[0])
-    optimizer.learning_rate = float(values[1])
-    if len(values) > 2:
-        optimizer.set_variables(values)
+    optimizer.set_variables(values)     # iterations, learning rate, every slot

@@ -41,7 +41,7 @@ class Resumable:
     def position(self) -> str:
         """Where training continues, in words."""
         if self.backup is None:
-            return "the first epoch (no epoch had finished)"
+            return "the first epoch (no backup had been written yet)"
         loop = self.backup.state["loop"]
         where = f"epoch {loop['epoch'] + 1}"
         return where + (f", batch {loop['step'] + 1}" if loop["step"] else "")
