@@ -184,6 +184,8 @@ def train_run(config: dict, run_dir: Path, *, engine: str = "numpy", engine_opti
     in ``run_dir`` (resume.open_run), which continues from its newest backup.
     """
     plan = plan or plan_run(config, engine, engine_options, data)
+    if is_writer():     # first: a folder holding any run file then holds a run --resume opens
+        runs.atomic_write_json(run_dir / runs.CONFIG, plan.config)
     handler = _log_to(run_dir) if is_writer() else None
     try:
         return _train(plan, run_dir, verbose, list(extra_callbacks), list(overrides),
@@ -220,7 +222,6 @@ def _train(plan: Plan, run_dir, verbose, extra_callbacks, overrides, backup_ever
         # made before training starts: a run with it and no backup in it yet has none to lose
         # (resume.open_run starts such a run again), one without it predates --resume
         (run_dir / runs.BACKUP).mkdir(exist_ok=True)
-        runs.atomic_write_json(run_dir / runs.CONFIG, config)
         runs.atomic_write_json(run_dir / runs.VOCABULARY, data.encoder.to_dict())
         runs.atomic_write_json(run_dir / runs.CLASSES, data.classes.to_dict())
         runs.atomic_write_text(run_dir / runs.SUMMARY, _summary_text(model))
