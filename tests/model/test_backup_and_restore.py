@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import warnings
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -102,10 +103,14 @@ def test_the_same_fit_rerun_after_a_crash_ends_as_if_never_interrupted(tmp_path,
 
 
 def test_a_fit_crashed_twice_still_ends_the_same(tmp_path, reference):
-    with pytest.raises(RuntimeError):
-        _script(tmp_path, [Crash(batch=9)], save_freq=4)
-    resumed = _crash_then_rerun(tmp_path, Crash(batch=12), save_freq=4)
-    assert_same_training(resumed, reference)
+    with pytest.raises(RuntimeError):           # backed up at batches 4, 8, 12 (8 an epoch)
+        _script(tmp_path, [Crash(batch=15)], save_freq=4)
+    with pytest.raises(RuntimeError):           # resumed at 12, backed up at 16, crashed at 18
+        _script(tmp_path, [Crash(batch=6)], save_freq=4)
+    newest = backup.read(backup.numbered(tmp_path / "backup")[0])
+    assert newest.sequence == 4 and (newest.state["loop"]["epoch"],
+                                     newest.state["loop"]["step"]) == (1, 8)
+    assert_same_training(_script(tmp_path, save_freq=4), reference)
 
 
 def test_a_fit_stopped_early_and_killed_before_its_end_does_not_train_on(tmp_path, reference):
@@ -313,3 +318,33 @@ def test_no_warning_when_the_backup_is_fine(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", BackupWarning)
         _script(tmp_path, epochs=3)
+
+
+def test_backups_are_flushed_to_the_disk_before_they_are_named(tmp_path, monkeypatch):
+    """fsync the archive, rename it into place, fsync the folder: a power cut after the rename
+    cannot leave a name pointing at bytes never written."""
+    import os
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append(("fsync", os.readlink(
+        f"/proc/self/fd/{fd}"))) or real_fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda a, b: calls.append(("replace", str(b)))
+                        or real_replace(a, b))
+    path = backup.write(tmp_path, 1, {"x": 1}, b"weights")
+    kinds = [(kind, Path(target).name) for kind, target in calls]
+    assert kinds == [("fsync", kinds[0][1]), ("replace", path.name), ("fsync", tmp_path.name)]
+    assert kinds[0][1].startswith(".backup-000001.zip.") and kinds[0][1].endswith(".tmp")
+
+
+def test_an_injected_full_disk_leaves_the_old_file_and_names_the_path(tmp_path, monkeypatch):
+    import errno
+
+    from rnnkit.atomic import atomic_write_bytes
+    target = tmp_path / "model.keras"
+    target.write_bytes(b"old")
+    monkeypatch.setenv("RNNKIT_FAULT", "enospc:write:model.keras@1")
+    with pytest.raises(OSError) as caught:
+        atomic_write_bytes(target, b"new")
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
+    assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == [
+        "model.keras"]
