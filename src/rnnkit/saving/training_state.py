@@ -139,9 +139,13 @@ def _checked_optimizer_values(model, h5, source: str) -> list[np.ndarray]:
         return values                   # saved before the optimizer had slots
     shapes = [(), ()] + [np.shape(w) for w in model.trainable_weights
                          for _ in optimizer.active_slots()]
+    name = type(optimizer).__name__
+    if len(values) != len(shapes):
+        raise ValueError(f"{source} holds {len(values)} optimizer variables; this model's {name} "
+                         f"has {len(shapes)}: the backup was made by another model")
     if sorted(map(np.shape, values)) != sorted(shapes):
-        raise ValueError(f"{source}: its optimizer state ({len(values)} variables) does not fit "
-                         f"this model's {type(optimizer).__name__} ({len(shapes)} variables)")
+        raise ValueError(f"{source}: its optimizer variables have other shapes than this "
+                         f"model's {name}'s: the backup was made by another model")
     return values
 
 
