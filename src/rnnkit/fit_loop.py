@@ -23,6 +23,7 @@ class FitLoop:
     shuffle: np.random.Generator | None
     epoch: int = 0
     step: int = 0                       #: the next batch of ``epoch`` to train on
+    steps: int = 0                      #: batches in an epoch
     callbacks: list = field(default_factory=list)
     #: the shuffling generator's state before ``epoch``'s permutation was drawn
     epoch_start: dict | None = None
@@ -40,10 +41,10 @@ class FitLoop:
         """The position to come back to: after this epoch, or after the batch just run."""
         if at_epoch_end:
             shuffle = generator_state(self.shuffle) if self.shuffle is not None else None
-            return {"epoch": self.epoch + 1, "step": 0, "shuffle": shuffle,
+            return {"epoch": self.epoch + 1, "step": 0, "steps": self.steps, "shuffle": shuffle,
                     "stop_training": stop_training}
-        return {"epoch": self.epoch, "step": self.step, "shuffle": self.epoch_start,
-                "stop_training": stop_training}
+        return {"epoch": self.epoch, "step": self.step, "steps": self.steps,
+                "shuffle": self.epoch_start, "stop_training": stop_training}
 
     def restore(self, state: dict, model) -> None:
         """Continue from ``state`` (from ``state()``): the shuffling generator as it was then."""

@@ -107,7 +107,8 @@ def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto",
     verbose = _verbosity(verbose)
     steps = da.num_batches(len(x), batch_size)
     cbs = _callback_list(model, callbacks, verbose, epochs=epochs, steps=steps)
-    loop = FitLoop(make_rng() if shuffle else None, initial_epoch, callbacks=cbs.callbacks)
+    loop = FitLoop(make_rng() if shuffle else None, initial_epoch, steps=steps,
+                   callbacks=cbs.callbacks)
     model.fit_loop = loop
     model.stop_training = False
     logs: dict = {}

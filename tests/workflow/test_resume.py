@@ -314,7 +314,8 @@ def test_backups_are_checksummed_archives(tmp_path, recipe):
     assert set(state["callbacks"]) == {"ModelCheckpoint", "EarlyStopping", "HistoryFile",
                                        "History"}
     assert state["engine"] == "numpy" and state["loop"] == {
-        "epoch": 1, "step": 0, "shuffle": state["loop"]["shuffle"], "stop_training": False}
+        "epoch": 1, "step": 0, "steps": 9, "shuffle": state["loop"]["shuffle"],
+        "stop_training": False}
 
 
 # ---- the torch engine, data-parallel ------------------------------------------------------------

@@ -43,8 +43,10 @@ class Resumable:
         if self.backup is None:
             return "the first epoch (no backup had been written yet)"
         loop = self.backup.state["loop"]
-        where = f"epoch {loop['epoch'] + 1}"
-        return where + (f", batch {loop['step'] + 1}" if loop["step"] else "")
+        epoch, step = loop["epoch"] + 1, loop["step"]
+        if step and step >= loop["steps"]:
+            return f"the end of epoch {epoch} (its batches done)"
+        return f"epoch {epoch}" + (f", batch {step + 1}" if step else "")
 
 
 def open_run(path: Path) -> Resumable:
