@@ -147,7 +147,7 @@ def one_point(i: int, kind: str, every: int, recipe: Path, work: Path, ref: Path
     resumed_at = []
     if codes[0] == 0:                   # the run ended before the chosen moment came
         return {"point": i, "kind": kind, "every": every, "fault": shown + " (not reached)",
-                "exit codes": "0", "resumed at": "-", "model": None, "max |Δw|": float("nan"),
+                "exit codes": "0", "resumed at": "-", "model": None, "max abs Δw": float("nan"),
                 "history": None}
     for fault in [*faults[1:], None]:
         code, out, err = finish(rnnkit_train(["--resume", str(run), "--backup-every", str(every),
@@ -159,7 +159,7 @@ def one_point(i: int, kind: str, every: int, recipe: Path, work: Path, ref: Path
     same_model, max_diff = compare_models(run, ref)
     return {"point": i, "kind": kind, "every": every, "fault": shown,
             "exit codes": " ".join(map(str, codes)), "resumed at": "; ".join(resumed_at),
-            "model": same_model, "max |Δw|": max_diff, "history": same_history(run, ref)}
+            "model": same_model, "max abs Δw": max_diff, "history": same_history(run, ref)}
 
 
 def plan_faults(kind: str, every: int, rng: random.Random) -> list[str]:
@@ -199,11 +199,11 @@ def same_history(run: Path, ref: Path) -> bool:
 
 
 def table(rows: list[dict]) -> str:
-    keys = ["point", "kind", "every", "fault", "exit codes", "resumed at", "model", "max |Δw|",
+    keys = ["point", "kind", "every", "fault", "exit codes", "resumed at", "model", "max abs Δw",
             "history"]
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     for row in rows:
-        cells = [f"{row[k]:.1e}" if k == "max |Δw|" else str(row[k]) for k in keys]
+        cells = [f"{row[k]:.1e}" if k == "max abs Δw" else str(row[k]) for k in keys]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
