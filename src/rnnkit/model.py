@@ -43,6 +43,8 @@ class Sequential:
         self._engine = None
         self.stop_training = False
         self.history = None
+        #: where a running fit is (fit_loop.FitLoop), for callbacks that save and restore it
+        self.fit_loop = None
         #: Facts about the model that travel with it in its .keras file (metadata.json, which
         #: Keras ignores), JSON values only: ``rnnkit train`` records the classes (label values
         #: in output order, display names) and the recipe there, so one file is a classifier.

@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import data_adapter as da
+from . import faults
 from . import metrics as metrics_module
 from .callbacks import CallbackList, History, ProgbarLogger
+from .fit_loop import FitLoop
 from .random import make_rng
 
 
@@ -25,25 +27,49 @@ class StepMetrics:
             metrics_module.check_identifier(identifier)
         self.loss_tracker = metrics_module.Mean(name="loss")
         self.compiled: list[metrics_module.Metric] | None = None
+        self._pending: dict | None = None     # sums set_state kept for unresolved metrics
 
     @property
     def all(self) -> list[metrics_module.Metric]:
         return [self.loss_tracker] + (self.compiled or [])
 
     def reset(self) -> None:
+        self._pending = None
         for metric in self.all:
             metric.reset_state()
 
     def update(self, loss: float, y_true: np.ndarray, y_pred: np.ndarray) -> None:
         if self.compiled is None:
             self.compiled = [metrics_module.resolve(i, y_true, y_pred) for i in self.identifiers]
+            if self._pending is not None:
+                self._apply_pending()
         self.loss_tracker.update_state(loss, sample_weight=len(y_pred))
         for metric in self.compiled:
             metric.update_state(y_true, y_pred)
 
+    def get_state(self) -> dict:
+        """Each metric's running sums (a backup taken inside an epoch saves them)."""
+        return {m.name: [m.total, m.count] for m in self.all}
+
+    def set_state(self, state: dict) -> None:
+        """Continue from ``get_state``'s sums; compiled metrics take theirs once resolved."""
+        self.loss_tracker.total, self.loss_tracker.count = state[self.loss_tracker.name]
+        self._pending = state
+        if self.compiled is not None:
+            self._apply_pending()
+
+    def _apply_pending(self) -> None:
+        for metric in self.compiled:
+            metric.total, metric.count = self._pending[metric.name]
+        self._pending = None
+
     def results(self) -> dict[str, float]:
         """Keras's logs: every metric's result, keys sorted as Keras's pythonify_logs does."""
-        return {m.name: float(m.result()) for m in sorted(self.all, key=lambda m: m.name)}
+        logs = {m.name: float(m.result()) for m in self.all}
+        # sums restored for metrics not resolved yet (a resumed epoch with no batch left to run)
+        for name, (total, count) in (self._pending or {}).items():
+            logs.setdefault(name, total / count if count else 0.0)
+        return dict(sorted(logs.items()))
 
 
 def _verbosity(verbose) -> int:
@@ -56,6 +82,7 @@ def _callback_list(model, callbacks, verbose: int, **params) -> CallbackList:
         callbacks.append(History())
     if verbose and not any(isinstance(cb, ProgbarLogger) for cb in callbacks):
         callbacks.append(ProgbarLogger())
+    callbacks.sort(key=lambda cb: getattr(cb, "order", 0))   # stable: see Callback.order
     return CallbackList(callbacks, model=model, verbose=verbose, **params)
 
 
@@ -80,12 +107,16 @@ def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto",
     verbose = _verbosity(verbose)
     steps = da.num_batches(len(x), batch_size)
     cbs = _callback_list(model, callbacks, verbose, epochs=epochs, steps=steps)
-    rng = make_rng() if shuffle else None
+    loop = FitLoop(make_rng() if shuffle else None, initial_epoch, steps=steps,
+                   callbacks=cbs.callbacks)
+    model.fit_loop = loop
     model.stop_training = False
     logs: dict = {}
-    cbs.on_train_begin()
-    for epoch in range(initial_epoch, epochs):
-        logs = _train_epoch(model, x, y, batch_size, rng, cbs, epoch)
+    cbs.on_train_begin()            # a BackupAndRestore may move the loop to where it was
+    for epoch in range(loop.epoch, epochs):
+        if loop.stopped:                # restored from a backup taken as a callback stopped
+            break
+        logs = _train_epoch(model, x, y, batch_size, loop, cbs, epoch)
         if val is not None and (epoch + 1) % validation_freq == 0:
             val_logs = _evaluate(model, *val, validation_batch_size or batch_size, cbs)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -93,6 +124,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto",
         if model.stop_training:
             break
     cbs.on_train_end(logs)
+    model.fit_loop = None
     return model.history
 
 
@@ -106,14 +138,22 @@ def _validation_arrays(model, x, y, validation_data, validation_split):
     return None
 
 
-def _train_epoch(model, x, y, batch_size, rng, cbs, epoch) -> dict:
-    model.step_metrics.reset()
+def _train_epoch(model, x, y, batch_size, loop: FitLoop, cbs, epoch) -> dict:
+    first = loop.begin_epoch(epoch)     # > 0: a restored backup was taken inside this epoch
+    if not first:
+        model.step_metrics.reset()      # (else the metrics hold the epoch's sums so far)
     cbs.on_epoch_begin(epoch)
-    for step, idx in enumerate(da.batch_indices(len(x), batch_size, rng)):
+    for step, idx in enumerate(da.batch_indices(len(x), batch_size, loop.shuffle)):
+        if step < first:
+            continue
+        if step == first and first and model.stop_training:
+            break                       # the backup was taken as a callback stopped the epoch
         cbs.on_train_batch_begin(step)
         y_batch = y[idx]
         loss, y_pred = model.engine.train_step(x[idx], y_batch)
         model.step_metrics.update(loss, y_batch, y_pred)
+        loop.step = step + 1
+        faults.point("step")            # test hook (faults.py): a kill -9 between two steps
         cbs.on_train_batch_end(step, model.step_metrics.results())
         if model.stop_training:
             break

@@ -1,5 +1,6 @@
 """Keras's callbacks: hooks into fit/evaluate/predict, with Keras 3's names and semantics."""
 
+from .backup_and_restore import BackupAndRestore
 from .callback import Callback, CallbackList
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
@@ -10,6 +11,6 @@ from .progbar_logger import ProgbarLogger
 from .reduce_lr_on_plateau import ReduceLROnPlateau
 from .terminate_on_nan import TerminateOnNaN
 
-__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History",
+__all__ = ["BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History",
            "ModelCheckpoint", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
            "TerminateOnNaN"]

@@ -8,7 +8,16 @@ class Callback:
 
     ``self.model`` is the model being trained, ``self.params`` holds ``epochs``, ``steps`` and
     ``verbose``. ``on_train_batch_*`` fall back to ``on_batch_*`` as in Keras.
+
+    A callback whose decisions depend on earlier epochs returns that memory from ``get_state``
+    (JSON values and NumPy arrays) and takes it back in ``set_state``: ``BackupAndRestore`` saves
+    it with the model, so a resumed ``fit`` continues with it (rnnkit's; Keras has no such hook).
     """
+
+    #: ``fit`` calls the hooks of callbacks with a higher ``order`` after the others (a stable
+    #: sort): BackupAndRestore (1) saves every other callback's state at the end of a batch or
+    #: an epoch; DeferredInterrupt (2) stops training after that backup was written.
+    order = 0
 
     def __init__(self):
         self.params: dict = {}
@@ -19,6 +28,13 @@ class Callback:
 
     def set_model(self, model) -> None:
         self.model = model
+
+    def get_state(self) -> dict | None:
+        """What this callback remembers between epochs (None: nothing)."""
+        return None
+
+    def set_state(self, state: dict) -> None:
+        """Take back what ``get_state`` returned (in a resumed fit, after ``on_train_begin``)."""
 
     def on_batch_begin(self, batch, logs=None): ...
     def on_batch_end(self, batch, logs=None): ...

@@ -23,6 +23,17 @@ class Engine:
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         raise NotImplementedError
 
+    # ---- state a training backup saves besides the model's (BackupAndRestore) -----------------
+    def random_state(self) -> dict:
+        """The engine's own random generators, as JSON values (none: the layers' are the model's)."""
+        return {}
+
+    def set_random_state(self, state: dict) -> None:
+        """Put back what ``random_state`` returned."""
+
+    def state_restored(self) -> None:
+        """The model's weights and optimizer state were replaced in place: forget any copy."""
+
     def predict_step(self, x: np.ndarray) -> np.ndarray:
         """Outputs for one batch, inference mode (no dropout)."""
         return self.forward(x, training=False)

@@ -107,6 +107,21 @@ class TorchEngine(Engine):
             _, y_pred = self._run(self._local(x))
         return self._gather(y_pred)
 
+    # ---- what a training backup saves and restores --------------------------------------------------
+    def random_state(self) -> dict:
+        return self.masks.random_state()
+
+    def set_random_state(self, state: dict) -> None:
+        self.masks.set_random_state(state)
+
+    def state_restored(self) -> None:
+        """Weights and optimizer slots were replaced on the host: re-read them before the next
+        step (the optimizer's slots may be new arrays, which the shared tensors do not see)."""
+        self.rule = None
+        if self.net is not None and not self.share:
+            self.net.load_from_layers()
+            self._written = [w.copy() for w in self._host_weights()]
+
     # ---- pieces ------------------------------------------------------------------------------------
     def _prepare(self) -> None:
         """Build the network for the model's current layers; pick up outside weight changes."""
