@@ -348,3 +348,58 @@ def test_an_injected_full_disk_leaves_the_old_file_and_names_the_path(tmp_path, 
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
     assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == [
         "model.keras"]
+
+
+SCRIPT = '''
+import json, sys
+import numpy as np
+import rnnkit as keras
+from rnnkit import layers
+
+backup_dir, out, crash_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+
+class InterruptingCallback(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == crash_at:
+            raise RuntimeError("Interrupting!")
+
+
+keras.utils.set_random_seed(42)
+rng = np.random.default_rng(0)
+x = rng.integers(1, 20, (64, 6))
+y = (x[:, 0] > 10).astype(int)
+model = keras.Sequential([keras.Input((6,)), layers.Embedding(20, 8),
+                          layers.LSTM(8, dropout=0.2, recurrent_dropout=0.2),
+                          layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+callbacks = [keras.callbacks.BackupAndRestore(backup_dir=backup_dir), InterruptingCallback()]
+history = model.fit(x, y, epochs=6, batch_size=8, validation_split=0.25, verbose=0,
+                    callbacks=callbacks)
+np.savez(out, *model.get_weights())
+print(json.dumps(history.history))
+'''
+
+
+def test_a_keras_style_script_crashed_and_run_again_equals_one_never_interrupted(tmp_path):
+    import subprocess
+    import sys
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+
+    def run(backup_dir, out, crash_at):
+        return subprocess.run([sys.executable, str(script), str(tmp_path / backup_dir),
+                               str(tmp_path / out), str(crash_at)],
+                              capture_output=True, text=True, timeout=300, check=False)
+
+    whole = run("b0", "whole.npz", -1)
+    assert whole.returncode == 0, whole.stderr
+    crashed = run("b1", "crashed.npz", 3)
+    assert crashed.returncode != 0 and "Interrupting!" in crashed.stderr
+    again = run("b1", "again.npz", -1)               # the same script, run again
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == json.loads(whole.stdout)       # all 6 epochs
+    with np.load(tmp_path / "whole.npz") as a, np.load(tmp_path / "again.npz") as b:
+        for key in a.files:
+            np.testing.assert_array_equal(a[key], b[key])
+    assert not (tmp_path / "b1").exists()

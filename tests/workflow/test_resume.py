@@ -335,3 +335,11 @@ def test_a_killed_ddp_run_resumes_on_two_processes_to_the_same_model(tmp_path, t
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("Resuming") == 1                           # rank 1 says nothing
     assert_same_run(run, reference)
+
+
+def test_a_new_run_never_continues_a_backup_left_in_its_folder(tmp_path, recipe):
+    run = _interrupted(tmp_path, recipe, batch=20)
+    assert backup.numbered(run / "backup")
+    config = recipes.load(str(recipe), [s for s in SETS if s != "--set"])
+    train_run(config, run, verbose=0)                  # not resumed: starts from scratch
+    assert_same_run(run, _reference(tmp_path, recipe))

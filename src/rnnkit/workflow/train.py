@@ -219,6 +219,8 @@ def _train(plan: Plan, run_dir, verbose, extra_callbacks, overrides, backup_ever
            resumed) -> TrainResult:
     config, data, model, writer = plan.config, plan.data, plan.model, is_writer()
     if writer:
+        if resumed is None:     # a new run never continues another's backup
+            backup.remove_all(run_dir / runs.BACKUP)
         # made before training starts: a run with it and no backup in it yet has none to lose
         # (resume.open_run starts such a run again), one without it predates --resume
         (run_dir / runs.BACKUP).mkdir(exist_ok=True)
