@@ -46,6 +46,23 @@ KERAS_LAYER_KEYS: dict[str, tuple[str, ...]] = {
     "Bidirectional": ("name", "trainable", "dtype", "merge_mode", "layer", "backward_layer"),
     "RNN": ("name", "trainable", "dtype", "return_sequences", "return_state", "go_backwards",
             "stateful", "unroll", "zero_output_for_mask", "cell"),
+    "Conv1D": ("name", "trainable", "dtype", "filters", "kernel_size", "strides", "padding",
+               "data_format", "dilation_rate", "groups", "activation", "use_bias",
+               "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
+               "activity_regularizer", "kernel_constraint", "bias_constraint"),
+    "GlobalMaxPooling1D": ("name", "trainable", "dtype", "data_format", "keepdims"),
+    "GlobalAveragePooling1D": ("name", "trainable", "dtype", "data_format", "keepdims"),
+    "MaxPooling1D": ("name", "trainable", "dtype", "pool_size", "padding", "strides",
+                     "data_format"),
+    # Keras's SpatialDropout1D.__init__ takes these four only (no trainable, no **kwargs)
+    "SpatialDropout1D": ("rate", "seed", "name", "dtype"),
+    "Flatten": ("name", "trainable", "dtype", "data_format"),
+    "Masking": ("name", "trainable", "dtype", "mask_value"),
+    "LayerNormalization": ("name", "trainable", "dtype", "axis", "epsilon", "center", "scale",
+                           "rms_scaling", "beta_initializer", "gamma_initializer",
+                           "beta_regularizer", "gamma_regularizer", "beta_constraint",
+                           "gamma_constraint"),
+    "Activation": ("name", "trainable", "dtype", "activation"),
     "TextVectorization": ("name", "trainable", "dtype", "max_tokens", "standardize", "split",
                           "ngrams", "output_mode", "output_sequence_length", "pad_to_max_tokens",
                           "sparse", "ragged", "vocabulary", "idf_weights", "encoding",
@@ -64,7 +81,8 @@ KERAS_ONLY_NEUTRAL = {
     "quantization_config": None, "stateful": False, "unroll": False,
     "zero_output_for_mask": False, "sparse": False, "ragged": False, "optional": False,
     "lora_rank": None, "lora_alpha": None, "input_axes": None, "output_axes": None,
-    "dtype": None,
+    "dtype": None, "beta_regularizer": None, "gamma_regularizer": None, "beta_constraint": None,
+    "gamma_constraint": None,
 }
 # Reading: those at their neutral values, or at None (Keras's "unset"), are dropped, as are
 # options that do not change the math whatever their value; any other value is refused.
