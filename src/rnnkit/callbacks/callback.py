@@ -43,10 +43,19 @@ class Callback:
 
 
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+_EPOCH_HOOKS = ("on_epoch_begin", "on_epoch_end")
+_BATCH_HOOKS = tuple(name for name in _HOOKS if "batch" in name)
 
 
 class CallbackList:
-    """Forwards every hook to each callback in turn (``callbacks.on_epoch_end(epoch, logs)``)."""
+    """Forwards every hook to each callback in turn (``callbacks.on_epoch_end(epoch, logs)``).
+
+    As Keras's CallbackList: every callback of one call gets the same logs dict, a copy with
+    the keys sorted (``{}`` when there are none), so what one callback writes into it (the
+    ``learning_rate`` a scheduler logs) reaches those after it, History last; an epoch hook is
+    called as ``hook(epoch, logs)``, a batch hook as ``hook(batch, logs=logs)``, the others as
+    ``hook(logs)`` — which is what a ``LambdaCallback``'s functions receive.
+    """
 
     def __init__(self, callbacks=None, model=None, **params):
         self.callbacks = list(callbacks or [])
@@ -71,8 +80,17 @@ class CallbackList:
     def __getattr__(self, hook):
         if hook not in _HOOKS:
             raise AttributeError(hook)
+        indexed = hook in _EPOCH_HOOKS or hook in _BATCH_HOOKS
 
-        def call(*args, **kwargs):
+        def call(*args):
+            index, logs = (args + (None,))[:2] if indexed else (None, (args + (None,))[0])
+            logs = dict(sorted((logs or {}).items()))
             for cb in self.callbacks:
-                getattr(cb, hook)(*args, **kwargs)
+                method = getattr(cb, hook)
+                if hook in _BATCH_HOOKS:
+                    method(index, logs=logs)
+                elif indexed:
+                    method(index, logs)
+                else:
+                    method(logs)
         return call

@@ -320,25 +320,30 @@ def input_layer_from_keras(entry: dict):
 
 # ---- compile config -------------------------------------------------------------------------------
 def compile_to_keras(model) -> dict:
-    metric_ids = model.compiled_metric_identifiers
     return {"optimizer": optimizers_module.serialize(model.optimizer),
             "loss": losses_module.serialize(model.loss),
             "loss_weights": None,
-            "metrics": [metrics_module.serialize(m) for m in metric_ids] if metric_ids else None,
-            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
-            "jit_compile": False}
+            "metrics": _metrics_to_keras(model.compiled_metric_identifiers),
+            "weighted_metrics": _metrics_to_keras(model.weighted_metric_identifiers),
+            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+
+
+def _metrics_to_keras(identifiers):
+    return [metrics_module.serialize(m) for m in identifiers] if identifiers else None
 
 
 def compile_from_keras(compile_config: dict) -> dict:
     """Keyword arguments for ``model.compile`` from a Keras compile_config."""
     # imported here, as Sequential is in model_from_keras_json: the model module loads later
     from ..model import COMPILE_KERAS_ONLY
-    for key in ("loss_weights", "weighted_metrics"):   # Keras may write [] or {} for "none"
-        COMPILE_KERAS_ONLY.check("compile", key, compile_config.get(key) or None,
-                                 UnsupportedModelError)
+    # Keras may write [] or {} for "none"
+    COMPILE_KERAS_ONLY.check("compile", "loss_weights", compile_config.get("loss_weights") or None,
+                             UnsupportedModelError)
     return {"optimizer": _optimizer_from_keras(compile_config.get("optimizer", "rmsprop")),
             "loss": _loss_from_keras(compile_config.get("loss")),
-            "metrics": [_metric_from_keras(m) for m in _flat(compile_config.get("metrics"))]}
+            "metrics": [_metric_from_keras(m) for m in _flat(compile_config.get("metrics"))],
+            "weighted_metrics": [_metric_from_keras(m)
+                                 for m in _flat(compile_config.get("weighted_metrics") or None)]}
 
 
 def _optimizer_from_keras(spec):
