@@ -42,9 +42,9 @@ class Callback:
         self.on_batch_end(batch, logs=logs)
 
 
-_HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
 _EPOCH_HOOKS = ("on_epoch_begin", "on_epoch_end")
-_BATCH_HOOKS = tuple(name for name in _HOOKS if "batch" in name)
+_BATCH_HOOKS = tuple(name for name in HOOKS if "batch" in name)
 
 
 class CallbackList:
@@ -78,7 +78,7 @@ class CallbackList:
             cb.set_params(params)
 
     def __getattr__(self, hook):
-        if hook not in _HOOKS:
+        if hook not in HOOKS:
             raise AttributeError(hook)
         indexed = hook in _EPOCH_HOOKS or hook in _BATCH_HOOKS
 

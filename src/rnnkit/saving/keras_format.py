@@ -349,10 +349,10 @@ def compile_from_keras(compile_config: dict) -> dict:
 def _optimizer_from_keras(spec):
     if isinstance(spec, dict):
         spec = {"class_name": spec.get("class_name"), "config": dict(spec.get("config") or {})}
-        if isinstance(spec["config"].get("learning_rate"), dict):
-            raise UnsupportedModelError("learning-rate schedules are not supported by rnnkit; "
-                                        "the optimizer's learning_rate must be a float")
-    return optimizers_module.get(spec)
+    try:
+        return optimizers_module.get(spec)      # a schedule's config becomes the schedule
+    except ValueError as e:
+        raise UnsupportedModelError(str(e)) from None
 
 
 def _loss_from_keras(spec):
