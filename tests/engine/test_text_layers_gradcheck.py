@@ -119,3 +119,18 @@ def test_conv_stack_with_layer_norm_pooling_and_lstm_in_training():
         randomize(layer, seed=i)
         shape = layer.compute_output_shape(shape)
     assert_close(check_gradients(stack, x, training=True))
+
+
+@pytest.mark.parametrize("case", [*CASES, *MASKING])
+def test_inference_writes_nothing_on_the_layer(case):
+    """forward (and forward_train's caches) leave the layer as it was: pure inference."""
+    layer = built(case, {**CASES, **MASKING})
+    before = dict(vars(layer))
+    weights = [w.copy() for w in layer.params()]
+    state = layer.rng.bit_generator.state
+    layer.forward(inputs("float64"), mask=masks()["pre"])
+    layer.forward_train(inputs("float64"), training=False, mask=masks()["both"])
+    assert vars(layer).keys() == before.keys()
+    assert all(vars(layer)[k] is v for k, v in before.items() if k != "rng")
+    assert all(np.array_equal(a, b) for a, b in zip(layer.params(), weights, strict=True))
+    assert layer.rng.bit_generator.state == state
