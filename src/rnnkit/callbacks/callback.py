@@ -82,9 +82,9 @@ class CallbackList:
             raise AttributeError(hook)
         indexed = hook in _EPOCH_HOOKS or hook in _BATCH_HOOKS
 
-        def call(*args):
-            index, logs = (args + (None,))[:2] if indexed else (None, (args + (None,))[0])
-            logs = dict(sorted((logs or {}).items()))
+        def call(*args, logs=None):
+            index, args = (args[0], args[1:]) if indexed else (None, args)
+            logs = dict(sorted(((args[0] if args else logs) or {}).items()))
             for cb in self.callbacks:
                 method = getattr(cb, hook)
                 if hook in _BATCH_HOOKS:
