@@ -58,11 +58,20 @@ class Callback:
         self.on_batch_end(batch, logs=logs)
 
 
-_HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+_EPOCH_HOOKS = ("on_epoch_begin", "on_epoch_end")
+_BATCH_HOOKS = tuple(name for name in HOOKS if "batch" in name)
 
 
 class CallbackList:
-    """Forwards every hook to each callback in turn (``callbacks.on_epoch_end(epoch, logs)``)."""
+    """Forwards every hook to each callback in turn (``callbacks.on_epoch_end(epoch, logs)``).
+
+    As Keras's CallbackList: every callback of one call gets the same logs dict, a copy with
+    the keys sorted (``{}`` when there are none), so what one callback writes into it (the
+    ``learning_rate`` a scheduler logs) reaches those after it, History last; an epoch hook is
+    called as ``hook(epoch, logs)``, a batch hook as ``hook(batch, logs=logs)``, the others as
+    ``hook(logs)`` — which is what a ``LambdaCallback``'s functions receive.
+    """
 
     def __init__(self, callbacks=None, model=None, **params):
         self.callbacks = list(callbacks or [])
@@ -85,10 +94,19 @@ class CallbackList:
             cb.set_params(params)
 
     def __getattr__(self, hook):
-        if hook not in _HOOKS:
+        if hook not in HOOKS:
             raise AttributeError(hook)
+        indexed = hook in _EPOCH_HOOKS or hook in _BATCH_HOOKS
 
-        def call(*args, **kwargs):
+        def call(*args, logs=None):
+            index, args = (args[0], args[1:]) if indexed else (None, args)
+            logs = dict(sorted(((args[0] if args else logs) or {}).items()))
             for cb in self.callbacks:
-                getattr(cb, hook)(*args, **kwargs)
+                method = getattr(cb, hook)
+                if hook in _BATCH_HOOKS:
+                    method(index, logs=logs)
+                elif indexed:
+                    method(index, logs)
+                else:
+                    method(logs)
         return call
