@@ -56,4 +56,19 @@ out="$("$work/venv/bin/rnnkit" predict "$run" "A wonderful, moving film.")"
 echo "$out"
 [[ "$out" =~ ^.+\ \([0-9]+\.[0-9]{2}%\)$ ]] || { echo "smoke: unexpected prediction: $out" >&2; exit 1; }
 
+step "rnnkit serve without the serve extra: one line naming it, exit status 2"
+status=0; out="$("$work/venv/bin/rnnkit" serve "$run" 2>&1)" || status=$?
+echo "$out"
+[[ $status -eq 2 && "$out" == *'pip install "rnnkit[serve]"'* && "$out" != *$'\n'* ]] \
+    || { echo "smoke: rnnkit serve without fastapi: status $status" >&2; exit 1; }
+
+step "the served page's files are in the installed package"
+"$py" - <<'PY'
+from importlib import resources
+static = resources.files("rnnkit.serve").joinpath("static")
+for name in ("index.html", "page.js", "page.css", "examples.json"):
+    assert static.joinpath(name).is_file(), f"rnnkit/serve/static/{name} is not installed"
+print("rnnkit/serve/static:", sorted(p.name for p in static.iterdir()))
+PY
+
 step "passed"

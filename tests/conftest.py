@@ -6,10 +6,10 @@
 * Real data lives in ../shared/data; loaders find it through RNNKIT_DATA, as on a user's machine.
 * Tests marked ``tensorflow`` (Keras on TensorFlow, in the Python RNNKIT_TF_PYTHON names; no
   dependency of rnnkit) are deselected unless ``-m`` names them: ``pytest -m tensorflow``.
-* In CI (CI=true) the oracle and integration tests cannot skip silently: a skipped test marked
-  ``oracle`` or ``integration`` is reported as a failure, and a test module skipped whole at
-  collection (``importorskip`` at module level: its tests never ran) fails the session; both are
-  listed with their reasons at the end. Outside CI a skip stays a skip.
+* In CI (CI=true) the oracle, integration and browser tests cannot skip silently: a skipped test
+  marked ``oracle``, ``integration`` or ``browser`` is reported as a failure, and a test module
+  skipped whole at collection (``importorskip`` at module level: its tests never ran) fails the
+  session; both are listed with their reasons at the end. Outside CI a skip stays a skip.
 """
 
 import os
@@ -69,13 +69,13 @@ def pytest_collection_modifyitems(config, items):
 def pytest_report_header(config):
     asked = "" if _ASKED_BACKEND in (None, KERAS_BACKEND) else \
         f" (KERAS_BACKEND={_ASKED_BACKEND!r} overridden by tests/conftest.py)"
-    ci = "; CI: skipped oracle/integration tests fail" if in_ci() else ""
+    ci = "; CI: skipped oracle/integration/browser tests fail" if in_ci() else ""
     return f"keras backend: {KERAS_BACKEND}{asked}{ci}"
 
 
 # --- CI: no silent skips -----------------------------------------------------------------------
 
-GUARDED_MARKERS = ("oracle", "integration")
+GUARDED_MARKERS = ("oracle", "integration", "browser")
 _SILENT_SKIPS_KEY = pytest.StashKey[list]()
 
 
@@ -96,7 +96,7 @@ def _silent_skips(config) -> list:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """In CI, a skipped oracle/integration test (setup or call) becomes a failure."""
+    """In CI, a skipped oracle/integration/browser test (setup or call) becomes a failure."""
     report = yield
     if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
         marks = [m for m in GUARDED_MARKERS if item.get_closest_marker(m) is not None]
@@ -131,6 +131,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.section("CI=true: tests that would have skipped silently", sep="=", red=True)
     for nodeid, reason in skipped:
         terminalreporter.line(f"SKIPPED IN CI {nodeid}: {reason}", red=True)
-    terminalreporter.line(f"{len(skipped)} skipped oracle/integration test(s) or module(s): the "
-                          "run fails. Install the test extras (keras, torch, keras-preprocessing) "
-                          "and the shared data, or run outside CI to allow skips.", red=True)
+    terminalreporter.line(f"{len(skipped)} skipped oracle/integration/browser test(s) or "
+                          "module(s): the run fails. Install the test extras (keras, torch, "
+                          "keras-preprocessing, playwright), Debian's chromium and the shared "
+                          "data, or run outside CI to allow skips.", red=True)

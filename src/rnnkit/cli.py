@@ -1,5 +1,5 @@
 """The ``rnnkit`` command: train, evaluate, predict, explain, compare, summary, recipes,
-export, gradients, inspect.
+export, gradients, inspect, serve.
 
     rnnkit train                         # the default recipe on the embedded movie reviews
     rnnkit train --data mine.csv --test-data test.csv --text-column review
@@ -10,6 +10,7 @@ export, gradients, inspect.
     rnnkit export runs/default-… --format onnx
     rnnkit gradients simplernn --length 200
     rnnkit inspect runs/default-… "A wonderful, moving film."
+    rnnkit serve runs/default-… --port 8000
 
 Errors the user can fix (rnnkit's own ``UserError``: a bad value, file, column or class name)
 print one line naming the problem and the flag that fixes it, and exit with status 2; any other
@@ -98,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
                                "gradient, before and after a short training (figure, CSV, JSON)"))
     _inspect_options(command("inspect", "gates and states of a run's recurrent layers over one "
                              "text (heatmaps and JSON)"))
+    _serve_options(command("serve", "serve a run's model over HTTP: a JSON API, metrics and a "
+                           "web page (needs rnnkit[serve])"))
     return parser
 
 
@@ -231,6 +234,28 @@ def _inspect_options(inspect: argparse.ArgumentParser) -> None:
                          "of the summary")
     inspect.add_argument("--overwrite", action="store_true", help="replace those files if they "
                          "exist (refused without it)")
+
+
+def _serve_options(serve: argparse.ArgumentParser) -> None:
+    from .serve.limits import MEANINGS, Limits
+    serve.add_argument("run", type=Path, metavar="RUN", help="a run directory, or a model file "
+                       "that reads raw text")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on "
+                       "(0.0.0.0: every interface)")
+    serve.add_argument("--port", type=int, default=8000, help="the port (0: any free one)")
+    serve.add_argument("--workers", type=int, default=1, help="server processes, each with "
+                       "the model loaded")
+    limits = serve.add_argument_group("limits (docs/serving.md)")
+    for name, flag in commands.SERVE_FLAGS.items():
+        default = getattr(Limits, name)
+        metavar = {"timeout_s": "SECONDS", "batch_wait_ms": "MS"}.get(name, "N")
+        limits.add_argument(flag, type=type(default), default=default, dest=name, metavar=metavar,
+                            help=f"the most {MEANINGS[name]}" if name != "batch_wait_ms"
+                            else MEANINGS[name])
+    limits.add_argument("--no-batching", action="store_true", help="one forward pass per "
+                        "request (to compare with micro-batching)")
+    serve.add_argument("--no-access-log", action="store_true", help="no line per request "
+                       "on the console")
 
 
 #: flags reading a labelled file: flag, metavar or choices, what it is, its data.* key, default

@@ -396,6 +396,39 @@ def _refuse_existing(files, overwrite: bool) -> None:
                          f"to replace {'it' if len(held) == 1 else f'the {len(held)} files'}")
 
 
+# ---- serve -----------------------------------------------------------------------------------------
+#: the limit each ``rnnkit serve`` flag sets (rnnkit.serve.limits.Limits) → the flag
+SERVE_FLAGS = {"max_texts": "--max-texts", "max_chars": "--max-chars",
+               "max_body_bytes": "--max-body-bytes", "queue_texts": "--queue-texts",
+               "queue_requests": "--queue-requests", "timeout_s": "--timeout",
+               "batch_texts": "--batch-texts", "batch_wait_ms": "--batch-wait-ms",
+               "max_steps": "--max-steps"}
+
+
+def serve(args: argparse.Namespace) -> int:
+    from ..serve.limits import LimitSettingError, Limits
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: use 1 or more processes")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port}: use a port from 0 to 65535")
+    try:
+        limits = Limits(**{name: getattr(args, name) for name in SERVE_FLAGS},
+                        batching=not args.no_batching)
+    except LimitSettingError as e:
+        raise UsageError(f"{SERVE_FLAGS[e.name]} {e.value}: {e.reason}") from None
+    try:
+        import fastapi  # noqa: F401
+        import prometheus_client  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as e:
+        raise UsageError(f"rnnkit serve needs FastAPI, uvicorn and prometheus-client ({e.name} "
+                         f"is not installed): pip install \"rnnkit[serve]\"") from None
+    from ..serve.server import serve as run_server
+    run_server(args.run, args.host, args.port, args.workers, limits,
+               access_log=not args.no_access_log)
+    return 0
+
+
 COMMANDS = {"train": train, "evaluate": evaluate, "predict": predict, "explain": explain,
             "compare": compare, "summary": summary, "recipes": list_recipes, "export": export,
-            "gradients": gradients, "inspect": inspect}
+            "gradients": gradients, "inspect": inspect, "serve": serve}
