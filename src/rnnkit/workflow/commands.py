@@ -291,7 +291,8 @@ def export(args: argparse.Namespace) -> int:
     from ..onnx_export.files import size_text
     from .export import export_run
     done = export_run(args.run, args.out, args.overwrite, args.format)
-    _say(f"Wrote {done.model} ({size_text(done.model)}): {done.signature.describe()}\n"
+    loads = " (Keras 3 loads it)" if args.format == "keras" else ""
+    _say(f"Wrote {done.model} ({size_text(done.model)}): {done.signature.describe()}{loads}\n"
          f"  and {done.preprocessing} ({size_text(done.preprocessing)}): the text encoding and "
          f"the classes")
     return 0
