@@ -23,9 +23,10 @@ LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 
 def _start(*args):
     """``rnnkit serve`` in a new process on a free port; (process, base URL, output so far)."""
+    # its own process group: a server that does not stop is killed with its workers
     proc = subprocess.Popen([sys.executable, "-m", "rnnkit", "serve", *args, "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
     seen, deadline = [], time.monotonic() + 120
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
@@ -36,7 +37,7 @@ def _start(*args):
             url = f"http://127.0.0.1:{found[1]}"
             _wait_until_ready(url, deadline)
             return proc, url, seen
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)
     raise AssertionError("rnnkit serve did not start:\n" + "".join(seen))
 
 
@@ -65,8 +66,13 @@ def _post(url, body):
 
 
 def _interrupt(proc) -> str:
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
+    """Ctrl-C, as a terminal sends it to the server's process group; its output."""
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("rnnkit serve did not stop within 60 s of Ctrl-C") from None
     return out
 
 
