@@ -97,6 +97,20 @@ def normalize(identifier) -> str:
     )
 
 
+def apply(name: str, z: np.ndarray) -> np.ndarray:
+    """y = f(z) for an activation name from ``normalize`` (softmax over the last axis)."""
+    if name == "softmax":
+        return softmax(z)
+    return ELEMENTWISE[name].fn(z)
+
+
+def apply_backward(name: str, y: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """dL/dz from dL/dy for y = f(z): f'(z) ⊙ dy written with y, or softmax's J·dy."""
+    if name == "softmax":
+        return softmax_backward(y, dy)
+    return dy * ELEMENTWISE[name].grad(y)
+
+
 def get_elementwise(identifier) -> Activation:
     """The elementwise activation named by ``identifier``; softmax is refused (not elementwise)."""
     name = normalize(identifier)

@@ -105,8 +105,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _train_options(train: argparse.ArgumentParser) -> None:
-    train.add_argument("recipe", nargs="?", default="default", help="a recipe name (see "
-                       "`rnnkit recipes`), a .toml file, or a run's config.json to re-run it")
+    train.add_argument("recipe", nargs="?", help="a recipe name (see `rnnkit recipes`), a .toml "
+                       "file, or a run's config.json to re-run it (default: default; with "
+                       "--resume: the run's config.json)")
     data = train.add_argument_group("your own data (each flag sets the data.* key named)")
     data.add_argument("--data", metavar="FILE", help="train on this CSV/TSV/JSONL file of texts "
                       "and labels (data.path; sets data.source = 'file')")
@@ -120,6 +121,13 @@ def _train_options(train: argparse.ArgumentParser) -> None:
                        "new RUNS_DIR/<recipe>-<time>")
     where.add_argument("--overwrite", action="store_true", help="replace the run already in "
                        "--run-dir (refused without it)")
+    where.add_argument("--resume", type=Path, metavar="RUN", help="continue the unfinished run "
+                       "RUN (stopped by Ctrl-C, a crash, kill -9, a full disk) from its last "
+                       "backup, ending as it would have uninterrupted; --set train.epochs=N may "
+                       "change its length, nothing else")
+    where.add_argument("--backup-every", type=int, default=0, metavar="BATCHES",
+                       help="back the training state up every BATCHES batches too, not only at "
+                       "each epoch's end, so --resume loses less of a long epoch (0: epochs only)")
     train.add_argument("--engine", choices=("numpy", "torch"), default="numpy",
                        help="numpy: the from-scratch engine; torch: PyTorch")
     train.add_argument("--device", default="auto", help="torch engine: auto, cpu, cuda or cuda:N")

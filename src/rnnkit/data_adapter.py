@@ -71,24 +71,61 @@ def check_batch_size(batch_size) -> int:
     return int(batch_size)
 
 
-def train_validation_split(x: np.ndarray, y: np.ndarray, validation_split: float):
-    """Keras's split: the *last* fraction of the samples (taken before any shuffling)."""
+def train_validation_split(x: np.ndarray, y: np.ndarray, validation_split: float,
+                           sample_weight: np.ndarray | None = None):
+    """Keras's split: the *last* fraction of the samples (taken before any shuffling); returns
+    (x, y, sample_weight) for training, then for validation (the weights split alike)."""
     if not 0.0 < validation_split < 1.0:
         raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}")
     split_at = int(math.floor(len(x) * (1.0 - validation_split)))
     if split_at == 0 or split_at == len(x):
         raise ValueError(f"validation_split={validation_split} leaves an empty training or "
                          f"validation set for {len(x)} samples")
-    return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
+    (x, x_val), (y, y_val) = _split(x, split_at), _split(y, split_at)
+    sw, sw_val = _split(sample_weight, split_at)
+    return (x, y, sw), (x_val, y_val, sw_val)
+
+
+def _split(a, at: int):
+    """(first ``at`` rows, the rest); (None, None) for no array."""
+    if a is None:
+        return None, None
+    return a[:at], a[at:]
 
 
 def unpack_validation_data(validation_data):
-    """(x_val, y_val) from Keras's ``validation_data`` tuple (a third element is refused)."""
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+    """(x_val, y_val, val_sample_weight or None) from Keras's ``validation_data`` tuple."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         got = f"a sequence of {len(validation_data)}" if isinstance(
             validation_data, (tuple, list)) else type(validation_data).__name__
-        raise ValueError(f"validation_data must be a tuple (x_val, y_val), got {got}")
-    return validation_data[0], validation_data[1]
+        raise ValueError(f"validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                         f"val_sample_weight), got {got}")
+    return (*validation_data[:2], validation_data[2] if len(validation_data) == 3 else None)
+
+
+def check_sample_weight(sample_weight, n: int, name: str = "sample_weight"):
+    """Sample weights as a float32 array with one row per sample, or None; one-line errors."""
+    if sample_weight is None:
+        return None
+    w = as_array(name, sample_weight)
+    if len(w) != n:
+        raise ValueError(f"{name} must have one weight per sample ({n}), got {len(w)}")
+    check_finite(name, w.astype(np.float32))
+    return w.astype(np.float32)
+
+
+def class_weight_to_sample_weights(y: np.ndarray, class_weight: dict) -> np.ndarray:
+    """Keras's conversion: each sample weighs ``class_weight[its class]`` (1.0 for a class the
+    dict lacks); the class is the label, rounded (binary or integer labels), or the argmax of a
+    one-hot row."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight must be a dict {{class index: weight}}, got "
+                        f"{type(class_weight).__name__}")
+    labels = np.asarray(y)
+    if labels.ndim > 1:
+        labels = labels.argmax(axis=-1) if labels.shape[-1] != 1 else labels[..., 0]
+    labels = np.round(labels).astype(np.int32).tolist()
+    return np.array([class_weight.get(label, 1.0) for label in labels], np.float32)
 
 
 def num_batches(n: int, batch_size: int) -> int:

@@ -1,16 +1,19 @@
 """Losses with Keras 3's names, values and reductions, and their gradients.
 
 Every loss reduces the same way as Keras's default ``"sum_over_batch_size"``: the per-element
-loss is averaged over the last axis (crossentropies sum over classes instead), then averaged over
-everything else. Values are what Keras 3 on its torch backend reports: probabilities are clipped
+loss is averaged over the last axis (crossentropies sum over classes instead), giving one loss
+ℓ_i per sample (``sample_losses``), then averaged over everything else. Sample weights w_i (from
+``fit(sample_weight=…)`` or ``class_weight``) scale each ℓ_i and leave the divisor alone:
+L = Σ_i w_i·ℓ_i / N, N the number of losses (not Σ w_i), as keras.src.losses.loss.reduce_values. Values are what Keras 3 on its torch backend reports: probabilities are clipped
 to [ε, 1 − ε] with ε = 1e-7 before the logarithm.
 
-Gradients come in two forms:
+Gradients come in two forms, each the gradient of the plain mean (``mean_gradient``,
+``mean_logits_gradient``) times w_i on sample i's entries:
 
-* ``gradient(y, p)``: dL/dp, the chain rule through the clipped value (zero where clipped, as
+* ``gradient(y, p, w)``: dL/dp, the chain rule through the clipped value (zero where clipped, as
   autograd gives in Keras);
-* ``logits_gradient(y, p)``: dL/dz for p = σ(z) or softmax(z) when ``fused_activation`` names the
-  output layer's activation. The activation's Jacobian cancels against the log and leaves
+* ``logits_gradient(y, p, w)``: dL/dz for p = σ(z) or softmax(z) when ``fused_activation`` names
+  the output layer's activation. The activation's Jacobian cancels against the log and leaves
   p − y (Bishop, PRML eq. 4.91/4.109), exact and stable even when p saturates.
 """
 
@@ -40,9 +43,9 @@ class Loss:
 
     default_name = "loss"
 
-    def __call__(self, y_true, y_pred) -> float:
+    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
         y_true, y_pred = self.standardize(y_true, y_pred)
-        return self.value(y_true, y_pred)
+        return self.value(y_true, y_pred, sample_weight)
 
     # ---- targets -------------------------------------------------------------------------------
     def standardize(self, y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
@@ -68,13 +71,47 @@ class Loss:
                              f"match the model's output, got {y_true.shape}")
 
     # ---- math (on standardized, same-shape arrays) ----------------------------------------------
-    def value(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    def value(self, y_true: np.ndarray, y_pred: np.ndarray, sample_weight=None) -> float:
+        """L = Σ_i w_i·ℓ_i / N (w_i = 1 without weights): Keras's sum_over_batch_size."""
+        losses = self.sample_losses(y_true, y_pred)
+        weights = self.sample_weights(sample_weight, y_pred)
+        return float(np.mean(losses if weights is None else losses * weights))
+
+    def gradient(self, y_true, y_pred, sample_weight=None) -> np.ndarray:
+        """dL/dp: the plain mean's gradient, sample i's entries times w_i."""
+        return _weighted(self.mean_gradient(y_true, y_pred),
+                         self.sample_weights(sample_weight, y_pred))
+
+    def logits_gradient(self, y_true, probs, sample_weight=None) -> np.ndarray:
+        """dL/dz below the fused activation, sample i's entries times w_i."""
+        return _weighted(self.mean_logits_gradient(y_true, probs),
+                         self.sample_weights(sample_weight, probs))
+
+    def sample_weights(self, sample_weight, y_pred: np.ndarray) -> np.ndarray | None:
+        """One weight per loss ℓ_i (shape ``y_pred.shape[:-1]``, a trailing 1 allowed), in the
+        outputs' dtype as Keras casts them; None stays None."""
+        if sample_weight is None:
+            return None
+        w = np.asarray(sample_weight, dtype=y_pred.dtype)
+        shape = y_pred.shape[:-1]
+        if w.shape == shape + (1,):
+            w = w[..., 0]
+        if w.shape != shape:
+            raise ValueError(f"{self.name}: sample_weight has shape {w.shape}, but the outputs "
+                             f"{y_pred.shape} have one loss per entry of {shape}; pass one "
+                             f"weight per loss")
+        return w
+
+    def sample_losses(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+        """ℓ_i for every position of ``y_pred.shape[:-1]`` (the last axis reduced), float64."""
         raise NotImplementedError
 
-    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    def mean_gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+        """d(mean_i ℓ_i)/dp."""
         raise NotImplementedError
 
-    def logits_gradient(self, y_true: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    def mean_logits_gradient(self, y_true: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        """d(mean_i ℓ_i)/dz below the fused activation."""
         raise NotImplementedError(f"{self.name} has no fused gradient")
 
     def fuses_with_layer(self, output_layer) -> bool:
@@ -87,6 +124,11 @@ class Loss:
 
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": "sum_over_batch_size"}
+
+
+def _weighted(grad: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Each sample's gradient entries times its weight (the weights lack the last axis)."""
+    return grad if weights is None else grad * weights[..., None]
 
 
 def _dims(shape: tuple) -> str:
@@ -138,7 +180,7 @@ class BinaryCrossentropy(_SmoothedCrossentropy):
         # Keras: y ← y(1 − s) + s/2
         return y * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
 
-    def value(self, y_true, y_pred):
+    def sample_losses(self, y_true, y_pred):
         y = self._smooth(y_true)
         if self.from_logits:
             # log(1 + e^z) − y·z in its overflow-free form (torch's BCE-with-logits)
@@ -148,9 +190,9 @@ class BinaryCrossentropy(_SmoothedCrossentropy):
             p = np.clip(y_pred, EPSILON, 1.0 - EPSILON)
             # torch clamps each log at −100; after clipping it never reaches that
             losses = -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-        return float(np.mean(losses.astype(np.float64)))
+        return np.mean(losses.astype(np.float64), axis=-1)
 
-    def gradient(self, y_true, y_pred):
+    def mean_gradient(self, y_true, y_pred):
         y, n = self._smooth(y_true), y_pred.size
         if self.from_logits:
             return (sigmoid(y_pred) - y) / n
@@ -158,7 +200,7 @@ class BinaryCrossentropy(_SmoothedCrossentropy):
         p = np.clip(y_pred, EPSILON, 1.0 - EPSILON)
         return inside * (p - y) / (p * (1.0 - p)) / n      # d/dp of −[y log p + (1−y) log(1−p)]
 
-    def logits_gradient(self, y_true, probs):
+    def mean_logits_gradient(self, y_true, probs):
         return (probs - self._smooth(y_true)) / probs.size  # σ'(z) = p(1 − p) cancels
 
 
@@ -184,16 +226,16 @@ class CategoricalCrossentropy(_SmoothedCrossentropy):
     def standardize(self, y_true, y_pred):
         return np.asarray(y_true, dtype=np.asarray(y_pred).dtype), np.asarray(y_pred)
 
-    def value(self, y_true, y_pred):
+    def sample_losses(self, y_true, y_pred):
         y = self._smooth(y_true)
         if self.from_logits:
             logp = y_pred - _logsumexp(y_pred)
         else:
             p = y_pred / y_pred.sum(axis=-1, keepdims=True)   # Keras renormalizes, then clips
             logp = np.log(np.clip(p, EPSILON, 1.0 - EPSILON))
-        return float(np.mean(-(y * logp).sum(axis=-1).astype(np.float64)))
+        return -(y * logp).sum(axis=-1).astype(np.float64)
 
-    def gradient(self, y_true, y_pred):
+    def mean_gradient(self, y_true, y_pred):
         y, n = self._smooth(y_true), _per_sample_count(y_pred)
         if self.from_logits:
             return (softmax(y_pred) * y.sum(axis=-1, keepdims=True) - y) / n
@@ -204,7 +246,7 @@ class CategoricalCrossentropy(_SmoothedCrossentropy):
         # through q = p/Σp: dq/dp_j = (δ − q)/Σp
         return (dq - (dq * p).sum(axis=-1, keepdims=True)) / s / n
 
-    def logits_gradient(self, y_true, probs):
+    def mean_logits_gradient(self, y_true, probs):
         y = self._smooth(y_true)
         # softmax Jacobian against −Σ y log p: p·Σy − y (= p − y for one-hot rows)
         return (probs * y.sum(axis=-1, keepdims=True) - y) / _per_sample_count(probs)
@@ -246,19 +288,20 @@ class SparseCategoricalCrossentropy(Loss):
     def _picked(self, y_true, a):
         return np.take_along_axis(a, y_true[..., None], axis=-1)[..., 0]
 
-    def value(self, y_true, y_pred):
+    def sample_losses(self, y_true, y_pred):
         if self.from_logits:
             logp = self._picked(y_true, y_pred - _logsumexp(y_pred))
         else:
             p = self._picked(y_true, y_pred / y_pred.sum(axis=-1, keepdims=True))
             logp = np.log(np.clip(p, EPSILON, 1.0 - EPSILON))
-        return float(np.mean(-logp.astype(np.float64)))
+        return -logp.astype(np.float64)
 
-    def gradient(self, y_true, y_pred):
+    def mean_gradient(self, y_true, y_pred):
         one_hot = _one_hot(y_true, y_pred.shape[-1], y_pred.dtype)
-        return CategoricalCrossentropy(from_logits=self.from_logits).gradient(one_hot, y_pred)
+        return CategoricalCrossentropy(from_logits=self.from_logits).mean_gradient(one_hot,
+                                                                                   y_pred)
 
-    def logits_gradient(self, y_true, probs):
+    def mean_logits_gradient(self, y_true, probs):
         grad = probs.copy()
         np.put_along_axis(grad, y_true[..., None],
                           self._picked(y_true, probs)[..., None] - 1.0, axis=-1)
@@ -277,10 +320,10 @@ class MeanSquaredError(Loss):
         super().__init__(name)
         KERAS_ONLY.check_all(self.name, reduction=reduction)
 
-    def value(self, y_true, y_pred):
-        return float(np.mean(np.square(y_pred - y_true).astype(np.float64)))
+    def sample_losses(self, y_true, y_pred):
+        return np.mean(np.square(y_pred - y_true).astype(np.float64), axis=-1)
 
-    def gradient(self, y_true, y_pred):
+    def mean_gradient(self, y_true, y_pred):
         return 2.0 * (y_pred - y_true) / y_pred.size
 
 

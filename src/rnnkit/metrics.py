@@ -1,7 +1,10 @@
 """Metrics with Keras 3's names and running-mean semantics.
 
-A metric accumulates over an epoch: ``update_state(y_true, y_pred)`` adds one batch, ``result()``
-is the mean over every sample seen since ``reset_state()``. The string 'accuracy' (or 'acc')
+A metric accumulates over an epoch: ``update_state(y_true, y_pred, sample_weight=None)`` adds one
+batch, ``result()`` is the (weighted) mean over every sample seen since ``reset_state()``: with
+weights w_i, total += Σ w_i·v_i and count += Σ w_i, Keras's ``Mean`` (v_i: sample i's values
+averaged over its other axes). Metrics given to ``compile(metrics=…)`` are updated without the
+weights and those in ``weighted_metrics`` with them, as Keras's CompileMetrics does. The string 'accuracy' (or 'acc')
 resolves the way Keras's ``compile`` does, from the first batch's shapes: one output unit →
 binary accuracy (threshold 0.5); labels of lower rank (or width 1) than the predictions →
 sparse categorical accuracy; otherwise categorical accuracy.
@@ -27,10 +30,11 @@ class Metric:
         self.total = 0.0
         self.count = 0
 
-    def update_state(self, y_true, y_pred) -> None:
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         values = np.asarray(self.values(np.asarray(y_true), np.asarray(y_pred)), np.float64)
+        values, weights = samplewise(values, sample_weight)
         self.total += float(values.sum())
-        self.count += values.size
+        self.count += float(weights.sum()) if weights is not None else len(values)
 
     def result(self) -> float:
         return self.total / self.count if self.count else 0.0
@@ -51,6 +55,30 @@ class Mean(Metric):
     def update_state(self, value, sample_weight: float = 1.0) -> None:
         self.total += float(value) * float(sample_weight)
         self.count += float(sample_weight)
+
+
+def samplewise(values: np.ndarray, sample_weight=None):
+    """(per-sample values ⊙ weights, per-sample weights or None): Keras's
+    reduce_to_samplewise_values with a mean. Weights meet values at the same rank (a (n,)
+    weight against (n, 1) values gains the axis), values are averaged down to the weights' rank,
+    multiplied, and both are averaged down to one entry per sample."""
+    values = values.reshape(values.shape or (1,))
+    if sample_weight is None:
+        return _mean_after_first(values), None
+    w = np.asarray(sample_weight, np.float64)
+    if values.ndim == w.ndim + 1 and values.shape[-1] == 1:
+        w = w[..., None] if w.ndim == 1 else w
+        values = values if w.ndim == values.ndim else values[..., 0]
+    elif w.ndim == values.ndim + 1 and w.shape[-1] == 1:
+        w = w[..., 0]
+    if values.ndim > w.ndim:
+        values = values.mean(axis=tuple(range(w.ndim, values.ndim)))
+    w = np.broadcast_to(w, values.shape)
+    return _mean_after_first(values * w), _mean_after_first(w)
+
+
+def _mean_after_first(a: np.ndarray) -> np.ndarray:
+    return a.mean(axis=tuple(range(1, a.ndim))) if a.ndim > 1 else a
 
 
 def _same_rank(y_true: np.ndarray, y_pred: np.ndarray):

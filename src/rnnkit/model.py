@@ -23,7 +23,7 @@ from .naming import unique_name
 # auto_scale_loss are execution hints: any value means the same here).
 COMPILE_KERAS_ONLY = KerasOptions(
     ignored=frozenset({"run_eagerly", "jit_compile", "auto_scale_loss"}),
-    defaults={"steps_per_execution": 1, "loss_weights": None, "weighted_metrics": None})
+    defaults={"steps_per_execution": 1, "loss_weights": None})
 
 
 class Sequential:
@@ -39,10 +39,13 @@ class Sequential:
         self.loss = None
         self.compiled = False
         self.compiled_metric_identifiers: list = []
+        self.weighted_metric_identifiers: list = []
         self.step_metrics = training.StepMetrics([])
         self._engine = None
         self.stop_training = False
         self.history = None
+        #: where a running fit is (fit_loop.FitLoop), for callbacks that save and restore it
+        self.fit_loop = None
         #: Facts about the model that travel with it in its .keras file (metadata.json, which
         #: Keras ignores), JSON values only: ``rnnkit train`` records the classes (label values
         #: in output order, display names) and the recipe there, so one file is a classifier.
@@ -253,13 +256,13 @@ class Sequential:
         no effect here.
         """
         COMPILE_KERAS_ONLY.check_all("compile", steps_per_execution=steps_per_execution,
-                                     loss_weights=loss_weights, weighted_metrics=weighted_metrics)
+                                     loss_weights=loss_weights)
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss) if loss is not None else None
-        if isinstance(metrics, (str, dict)) or hasattr(metrics, "update_state"):
-            metrics = [metrics]
-        self.compiled_metric_identifiers = list(metrics or [])
-        self.step_metrics = training.StepMetrics(self.compiled_metric_identifiers)
+        self.compiled_metric_identifiers = _metric_list(metrics)
+        self.weighted_metric_identifiers = _metric_list(weighted_metrics)
+        self.step_metrics = training.StepMetrics(self.compiled_metric_identifiers,
+                                                 self.weighted_metric_identifiers)
         self._engine = engines.get(engine)(self, **engine_options)
         self.compiled = True
 
@@ -288,32 +291,39 @@ class Sequential:
         return [m.name for m in self.metrics]
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0,
-            validation_batch_size=None, validation_freq=1):
-        """Train for ``epochs`` epochs; returns a History (``history.history['val_loss']``)."""
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` epochs; returns a History (``history.history['val_loss']``).
+
+        ``class_weight={0: 1.0, 1: 3.0}`` or ``sample_weight`` (one weight per sample) weight
+        each sample's loss, as Keras does."""
         return training.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                             callbacks=callbacks, validation_split=validation_split,
                             validation_data=validation_data, shuffle=shuffle,
+                            class_weight=class_weight, sample_weight=sample_weight,
                             initial_epoch=initial_epoch,
                             validation_batch_size=validation_batch_size,
                             validation_freq=validation_freq)
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", callbacks=None,
-                 return_dict=False):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 callbacks=None, return_dict=False):
         """[loss, metrics…] over (x, y) in inference mode."""
         return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
-                                 callbacks=callbacks, return_dict=return_dict)
+                                 sample_weight=sample_weight, callbacks=callbacks,
+                                 return_dict=return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", callbacks=None) -> np.ndarray:
         """Outputs for every sample of x, e.g. (n, 1) probabilities for a sigmoid output."""
         return training.predict(self, x, batch_size=batch_size, verbose=verbose,
                                 callbacks=callbacks)
 
-    def train_on_batch(self, x, y, return_dict=False):
-        return training.train_on_batch(self, x, y, return_dict=return_dict)
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
+        return training.train_on_batch(self, x, y, sample_weight=sample_weight,
+                                       class_weight=class_weight, return_dict=return_dict)
 
-    def test_on_batch(self, x, y, return_dict=False):
-        return training.test_on_batch(self, x, y, return_dict=return_dict)
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
+        return training.test_on_batch(self, x, y, sample_weight=sample_weight,
+                                      return_dict=return_dict)
 
     def predict_on_batch(self, x) -> np.ndarray:
         return training.predict_on_batch(self, x)
@@ -371,6 +381,13 @@ class Sequential:
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name}, {len(self._layers)} layers>"
+
+
+def _metric_list(metrics) -> list:
+    """compile's ``metrics`` / ``weighted_metrics``: one identifier or a list of them."""
+    if isinstance(metrics, (str, dict)) or hasattr(metrics, "update_state"):
+        metrics = [metrics]
+    return list(metrics or [])
 
 
 def _is_text(x) -> bool:

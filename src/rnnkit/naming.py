@@ -9,9 +9,10 @@ _name_counts: defaultdict[str, int] = defaultdict(int)
 
 
 def snake_case(name: str) -> str:
-    """CamelCase to Keras's snake_case: SimpleRNN → simple_rnn, GlorotUniform → glorot_uniform."""
+    """CamelCase to Keras's snake_case: SimpleRNN → simple_rnn, GlorotUniform → glorot_uniform,
+    Conv1D → conv1d (a digit joins the capital after it, as in keras.src.utils.naming)."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(base: str) -> str:

@@ -12,7 +12,7 @@ from rich.console import Console
 
 import rnnkit
 from rnnkit import layers as L
-from rnnkit.insight import METHODS, ExplainError, explain
+from rnnkit.insight import METHODS, ExplainError, ModelInput, explain
 from rnnkit.insight.attribution_views import html_page, print_explanation
 from rnnkit.layers import KerasImdbEncoding, TokenizerEncoding
 
@@ -44,6 +44,8 @@ def test_unknown_and_cut_words_are_kept_and_marked(encoder, method):
     for (_, _, position), a in zip(EXPECTED, e.attributions):
         assert (a is None) == (position is None)
         assert a is None or isinstance(a, float)
+    words = ModelInput.of(_model()).words_of_row(encoder.encode([TEXT]))[0]
+    assert np.flatnonzero(words).tolist() == [p for _, _, p in EXPECTED if p is not None]
     assert e.total == pytest.approx(sum(a for a in e.attributions if a is not None))
 
 
@@ -59,9 +61,11 @@ def test_json_holds_every_token_with_the_prediction(encoder):
 
 
 def test_a_text_without_known_words_has_nothing_to_attribute(encoder):
-    e = explain(_model(), encoder, "zzz qqq")
-    assert e.attributions == (None, None) and e.statuses == ("unknown", "unknown")
-    assert e.probability == pytest.approx(e.baseline_probability, abs=1e-7)
+    """Said, not returned as an all-None explanation that looks like an answer."""
+    with pytest.raises(ExplainError, match="no word of the text reached the model"):
+        explain(_model(), encoder, "zzz qqq")
+    with pytest.raises(ExplainError, match="no word of the text reached the model"):
+        explain(_model(), encoder, "!!!")
 
 
 def test_an_out_of_vocabulary_id_is_an_input_and_gets_an_attribution():

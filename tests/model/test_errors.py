@@ -210,7 +210,7 @@ def test_missing_member_and_bad_json(saved):
 
 def test_layers_rnnkit_lacks_are_named(saved):
     def swap(config):
-        config["config"]["layers"][2]["class_name"] = "Conv1D"
+        config["config"]["layers"][2]["class_name"] = "Conv2D"
         config["config"]["layers"].append({"class_name": "Bidirectional", "config": {
             "layer": {"class_name": "ConvLSTM1D", "config": {}}}})
         config["config"]["layers"].append({"class_name": "RNN", "config": {
@@ -218,7 +218,7 @@ def test_layers_rnnkit_lacks_are_named(saved):
     _rewrite_config(saved, swap)
     with pytest.raises(ValueError) as e:
         rnnkit.models.load_model(saved)
-    assert ("uses layers rnnkit does not have: Conv1D, ConvLSTM1D, PeepholeLSTMCell"
+    assert ("uses layers rnnkit does not have: Conv2D, ConvLSTM1D, PeepholeLSTMCell"
             in _one_line(e))
 
 

@@ -52,9 +52,9 @@ def epoch_orders(monkeypatch, epochs=3, **fit_kwargs):
     seen = []
     real_step = model.engine.train_step
 
-    def recording_step(x, y):
+    def recording_step(x, y, sample_weight=None):
         seen.append(np.asarray(y).ravel().astype(int))
-        return real_step(x, y)
+        return real_step(x, y, sample_weight)
 
     monkeypatch.setattr(model.engine, "train_step", recording_step)
     model.fit(np.zeros((n, 1)), np.arange(n, dtype=float), epochs=epochs, batch_size=6,

@@ -26,6 +26,12 @@ class MonitorCallback(Callback):
         self.min_delta = abs(min_delta)
         self.monitor_op = None
 
+    def get_state(self):
+        return {"best": self.best}
+
+    def set_state(self, state):
+        self.best = state["best"]
+
     def _set_monitor_op(self) -> None:
         if self.mode != "auto":
             self.monitor_op = operator.lt if self.mode == "min" else operator.gt

@@ -30,6 +30,14 @@ class ReduceLROnPlateau(MonitorCallback):
     def on_train_begin(self, logs=None):
         self._reset()
 
+    def get_state(self):
+        # the learning rate itself is the optimizer's, saved with it
+        return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
+
+    def set_state(self, state):
+        self.best, self.wait = state["best"], state["wait"]
+        self.cooldown_counter = state["cooldown_counter"]
+
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         optimizer = self.model.optimizer

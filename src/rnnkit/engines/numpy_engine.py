@@ -31,14 +31,16 @@ class NumpyEngine(Engine):
         self._held_caches = None   # see _hold_until_next_forward
 
     # ---- the step the training loop asks for (eval and predict: Engine) ----------------------------
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One optimizer step on one batch; returns the loss before the update and the outputs."""
+    def train_step(self, x: np.ndarray, y: np.ndarray,
+                   sample_weight: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """One optimizer step on one batch; returns the loss before the update and the outputs.
+        ``sample_weight`` scales each sample's loss and so its gradient (losses.py)."""
         y_pred, caches = self.forward_train(x)
         self._hold_until_next_forward(caches)
         loss = self.model.loss
         y_true, y_pred = loss.standardize(y, y_pred)
-        value = loss.value(y_true, y_pred)
-        layer_grads = self._backward(loss, y_true, y_pred, caches)
+        value = loss.value(y_true, y_pred, sample_weight)
+        layer_grads = self._backward(loss, (y_true, y_pred, sample_weight), caches)
         params, grads = [], []
         for layer, g in zip(self.model.compute_layers, layer_grads):
             if self.model.trainable and layer.trainable and layer.params():
@@ -68,9 +70,9 @@ class NumpyEngine(Engine):
         return run_stack(self.model.compute_layers, x, lambda layer, x, mask: layer.forward_train(
             x, training=True, mask=mask))
 
-    def _backward(self, loss, y_true, y_pred, caches) -> list:
+    def _backward(self, loss, batch, caches) -> list:
         """Each layer's weight gradients (None below the lowest layer with trainable weights,
-        where backward stops)."""
+        where backward stops); ``batch`` is (y_true, y_pred, sample_weight)."""
         layers = self.model.compute_layers
         grads: list = [None] * len(layers)
         lowest = next((i for i, layer in enumerate(layers)
@@ -80,10 +82,10 @@ class NumpyEngine(Engine):
         top = len(layers)
         if loss.fuses_with_layer(last):
             # dL/dz = p − y enters below the activation (the cache holds z)
-            d, grads[-1] = last.backward_logits(loss.logits_gradient(y_true, y_pred), caches[-1])
+            d, grads[-1] = last.backward_logits(loss.logits_gradient(*batch), caches[-1])
             top -= 1
         else:
-            d = loss.gradient(y_true, y_pred)
+            d = loss.gradient(*batch)
         for i in reversed(range(lowest, top)):
             d, grads[i] = layers[i].backward(d, caches[i])
         return grads

@@ -77,9 +77,9 @@ def integrated_gradients(score, v: np.ndarray, mask, words: np.ndarray,
     (f_base, f_x), g_ends = path.gradients(np.array([0.0, 1.0]))
     m = steps or DEFAULT_STEPS
     g_inner = path.gradients(np.arange(1, m) / m)[1]
+    change = f_x - f_base
     while True:
         values = (delta * (g_ends / 2 + g_inner) / m).sum(axis=-1)
-        change = f_x - f_base
         done = abs(values.sum() - change) <= max(COMPLETENESS * abs(change), COMPLETENESS_FLOOR)
         if steps is not None or done or 2 * m > MAX_STEPS:
             return PositionAttributions(values, float(f_x), float(f_base), m)
@@ -203,11 +203,13 @@ def explain(model, encoder, text: str, method: str = "integrated-gradients", tar
                            f"to positions")
     row = np.asarray(encoder.encode([text]))[0]
     places = encoder.word_positions(text)
-    words = np.zeros(len(row), bool)
+    words = np.zeros(len(row), bool)          # the positions holding the text's words
     words[[p.position for p in places if p.position is not None]] = True
+    if not words.any():     # else an "explanation" of padding alone, all zeros, would come back
+        raise ExplainError("no word of the text reached the model (it is empty, or every word "
+                           "is outside the vocabulary); there is nothing to attribute")
     v, mask = model_input.vectors(row[None])
-    probabilities = class_probabilities(run_stack(model_input.body, v, lambda layer, x, m: (
-        layer.forward(x, training=False, mask=m), None), mask)[0])[0]
+    probabilities = _probabilities(model_input, v, mask)
     predicted = int(np.argmax(probabilities))
     target = predicted if target is None else check_target(target, class_count(model_input))
     score = class_score(model_input, target, engine)
@@ -226,6 +228,13 @@ def explain(model, encoder, text: str, method: str = "integrated-gradients", tar
         target=target, predicted=predicted, probability=float(probabilities[target]),
         baseline_probability=found.baseline_probability, method=method, steps=found.steps,
         engine=engine, class_names=tuple(class_names))
+
+
+def _probabilities(model_input: ModelInput, v: np.ndarray, mask) -> np.ndarray:
+    """(classes,) probabilities of one row, as ``predict_proba`` gives them."""
+    out = run_stack(model_input.body, v, lambda layer, x, m: (
+        layer.forward(x, training=False, mask=m), None), mask)[0]
+    return class_probabilities(out)[0]
 
 
 def _check_steps(method: str, steps) -> int | None:

@@ -94,7 +94,22 @@ def gates_figure(series: dict, kinds: dict, labels: list[str], title: str) -> by
         fig.colorbar(image, ax=ax, fraction=0.02, pad=0.01)
     step = max(1, columns // 150)
     bottom = axes[-1, 0]
+    drawn, replaced = drawable_labels(labels)
     bottom.set_xticks(np.arange(0, columns, step))
-    bottom.set_xticklabels(labels[::step], rotation=90, fontsize=7)
+    bottom.set_xticklabels(drawn[::step], rotation=90, fontsize=7)
+    if replaced:
+        title += (" — #n: position n, a word the installed fonts cannot draw "
+                  "(inspect.json has every word)")
     fig.suptitle(title, fontsize=10)
     return _png(fig)
+
+
+def drawable_labels(labels: list[str]) -> tuple[list[str], bool]:
+    """``labels`` with each one matplotlib's font cannot draw (Hangul, CJK… without such a font
+    installed) replaced by ``#position``, instead of empty boxes and a warning per character."""
+    from matplotlib import font_manager, ft2font
+    path = font_manager.findfont(font_manager.FontProperties())
+    covered = set(ft2font.FT2Font(path).get_charmap())
+    out = [label if all(ord(c) in covered for c in label) else f"#{i}"
+           for i, label in enumerate(labels)]
+    return out, out != list(labels)

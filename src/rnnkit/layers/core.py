@@ -114,21 +114,13 @@ class Dense(Layer):
         z = x @ self.kernel
         if self.use_bias:
             z += self.bias
-        y = self._activate(z)
+        y = activations.apply(self.activation, z)
         return y, DenseCache(x, z, y)
-
-    def _activate(self, z):
-        if self.activation == "softmax":
-            return activations.softmax(z)
-        return activations.ELEMENTWISE[self.activation].fn(z)
 
     def backward(self, dy, cache: DenseCache):
         """(dL/dx, [dW, db]) from dL/dy: through the activation, then ``backward_logits``."""
-        if self.activation == "softmax":
-            dz = activations.softmax_backward(cache.y, dy)
-        else:
-            dz = dy * activations.ELEMENTWISE[self.activation].grad(cache.y)
-        return self.backward_logits(dz, cache)
+        return self.backward_logits(activations.apply_backward(self.activation, cache.y, dy),
+                                    cache)
 
     def backward_logits(self, dz, cache: DenseCache):
         """(dL/dx, [dW, db]) from dL/dz, z = x·W + b (``cache.logits``): dW = xᵀdz, db = Σ dz,

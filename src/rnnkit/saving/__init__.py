@@ -85,10 +85,13 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
 
 
 def _restore_optimizer(model, values, source: str) -> None:
-    """Keras's optimizer state: [iteration, learning_rate] alone, or with every slot."""
+    """Keras's optimizer state: [iteration, learning_rate] ([iteration] with a schedule) alone,
+    saved before the first step, or followed by every slot."""
     optimizer = model.optimizer
-    if len(values) == 2:  # saved before the first step: no slots yet
-        optimizer.iterations, optimizer.learning_rate = int(values[0]), float(values[1])
+    if len(values) == len(optimizer.head_variables()):  # saved before the first step: no slots
+        optimizer.iterations = int(values[0])
+        if len(values) == 2:
+            optimizer.learning_rate = float(values[1])
         return
     optimizer.build(model.trainable_weights)
     try:

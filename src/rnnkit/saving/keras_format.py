@@ -46,6 +46,23 @@ KERAS_LAYER_KEYS: dict[str, tuple[str, ...]] = {
     "Bidirectional": ("name", "trainable", "dtype", "merge_mode", "layer", "backward_layer"),
     "RNN": ("name", "trainable", "dtype", "return_sequences", "return_state", "go_backwards",
             "stateful", "unroll", "zero_output_for_mask", "cell"),
+    "Conv1D": ("name", "trainable", "dtype", "filters", "kernel_size", "strides", "padding",
+               "data_format", "dilation_rate", "groups", "activation", "use_bias",
+               "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
+               "activity_regularizer", "kernel_constraint", "bias_constraint"),
+    "GlobalMaxPooling1D": ("name", "trainable", "dtype", "data_format", "keepdims"),
+    "GlobalAveragePooling1D": ("name", "trainable", "dtype", "data_format", "keepdims"),
+    "MaxPooling1D": ("name", "trainable", "dtype", "pool_size", "padding", "strides",
+                     "data_format"),
+    # Keras's SpatialDropout1D.__init__ takes these four only (no trainable, no **kwargs)
+    "SpatialDropout1D": ("rate", "seed", "name", "dtype"),
+    "Flatten": ("name", "trainable", "dtype", "data_format"),
+    "Masking": ("name", "trainable", "dtype", "mask_value"),
+    "LayerNormalization": ("name", "trainable", "dtype", "axis", "epsilon", "center", "scale",
+                           "rms_scaling", "beta_initializer", "gamma_initializer",
+                           "beta_regularizer", "gamma_regularizer", "beta_constraint",
+                           "gamma_constraint"),
+    "Activation": ("name", "trainable", "dtype", "activation"),
     "TextVectorization": ("name", "trainable", "dtype", "max_tokens", "standardize", "split",
                           "ngrams", "output_mode", "output_sequence_length", "pad_to_max_tokens",
                           "sparse", "ragged", "vocabulary", "idf_weights", "encoding",
@@ -64,7 +81,8 @@ KERAS_ONLY_NEUTRAL = {
     "quantization_config": None, "stateful": False, "unroll": False,
     "zero_output_for_mask": False, "sparse": False, "ragged": False, "optional": False,
     "lora_rank": None, "lora_alpha": None, "input_axes": None, "output_axes": None,
-    "dtype": None,
+    "dtype": None, "beta_regularizer": None, "gamma_regularizer": None, "beta_constraint": None,
+    "gamma_constraint": None,
 }
 # Reading: those at their neutral values, or at None (Keras's "unset"), are dropped, as are
 # options that do not change the math whatever their value; any other value is refused.
@@ -302,34 +320,39 @@ def input_layer_from_keras(entry: dict):
 
 # ---- compile config -------------------------------------------------------------------------------
 def compile_to_keras(model) -> dict:
-    metric_ids = model.compiled_metric_identifiers
     return {"optimizer": optimizers_module.serialize(model.optimizer),
             "loss": losses_module.serialize(model.loss),
             "loss_weights": None,
-            "metrics": [metrics_module.serialize(m) for m in metric_ids] if metric_ids else None,
-            "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
-            "jit_compile": False}
+            "metrics": _metrics_to_keras(model.compiled_metric_identifiers),
+            "weighted_metrics": _metrics_to_keras(model.weighted_metric_identifiers),
+            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+
+
+def _metrics_to_keras(identifiers):
+    return [metrics_module.serialize(m) for m in identifiers] if identifiers else None
 
 
 def compile_from_keras(compile_config: dict) -> dict:
     """Keyword arguments for ``model.compile`` from a Keras compile_config."""
     # imported here, as Sequential is in model_from_keras_json: the model module loads later
     from ..model import COMPILE_KERAS_ONLY
-    for key in ("loss_weights", "weighted_metrics"):   # Keras may write [] or {} for "none"
-        COMPILE_KERAS_ONLY.check("compile", key, compile_config.get(key) or None,
-                                 UnsupportedModelError)
+    # Keras may write [] or {} for "none"
+    COMPILE_KERAS_ONLY.check("compile", "loss_weights", compile_config.get("loss_weights") or None,
+                             UnsupportedModelError)
     return {"optimizer": _optimizer_from_keras(compile_config.get("optimizer", "rmsprop")),
             "loss": _loss_from_keras(compile_config.get("loss")),
-            "metrics": [_metric_from_keras(m) for m in _flat(compile_config.get("metrics"))]}
+            "metrics": [_metric_from_keras(m) for m in _flat(compile_config.get("metrics"))],
+            "weighted_metrics": [_metric_from_keras(m)
+                                 for m in _flat(compile_config.get("weighted_metrics") or None)]}
 
 
 def _optimizer_from_keras(spec):
     if isinstance(spec, dict):
         spec = {"class_name": spec.get("class_name"), "config": dict(spec.get("config") or {})}
-        if isinstance(spec["config"].get("learning_rate"), dict):
-            raise UnsupportedModelError("learning-rate schedules are not supported by rnnkit; "
-                                        "the optimizer's learning_rate must be a float")
-    return optimizers_module.get(spec)
+    try:
+        return optimizers_module.get(spec)      # a schedule's config becomes the schedule
+    except ValueError as e:
+        raise UnsupportedModelError(str(e)) from None
 
 
 def _loss_from_keras(spec):

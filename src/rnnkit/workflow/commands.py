@@ -34,7 +34,7 @@ def resolve_config(args: argparse.Namespace) -> dict:
               if getattr(args, dest) is not None}
     if args.data is not None:
         values["data.source"] = "file"
-    return recipes.load(args.recipe, args.overrides, values)
+    return recipes.load(args.recipe or "default", args.overrides, values)
 
 
 def given_options(args: argparse.Namespace) -> list[str]:
@@ -45,26 +45,57 @@ def given_options(args: argparse.Namespace) -> list[str]:
 
 
 def train(args: argparse.Namespace) -> int:
+    resumed = _resumable(args)
     config = resolve_config(args)
     if args.print_config:
         import tomli_w
         sys.stdout.write(tomli_w.dumps(config))
         return 0
     options = _engine_options(args)
+    if args.backup_every < 0:
+        raise UsageError(f"--backup-every {args.backup_every}: use a number of batches, or 0 "
+                         f"to back up at each epoch's end only")
+    if resumed is not None:
+        _check_resume(resumed, config, args.engine)
     if args.nproc > 1:
-        return _train_distributed(args, config)
+        return _train_distributed(args, config, resumed)
     from .train import plan_run, train_run
     if is_writer():
         _say(f"Checking recipe '{config['name']}' and loading its data…")
     plan = plan_run(config, args.engine, options)  # every check before anything is written
-    run_dir = _run_dir(args, config)
+    run_dir = resumed.path if resumed is not None else _run_dir(args, config)
     if is_writer():
-        _say(f"Training → {run_dir}")
+        _say(f"Training → {run_dir}" if resumed is None else
+             f"Resuming {run_dir} at {resumed.position}")
     result = train_run(config, run_dir, verbose=0 if args.quiet else "auto", plan=plan,
-                       overrides=tuple(given_options(args)))
+                       overrides=tuple(given_options(args)), backup_every=args.backup_every,
+                       resumed=resumed)
     if is_writer():
         _report_run(result)
     return 130 if result.interrupted else 0
+
+
+def _resumable(args: argparse.Namespace):
+    """``--resume RUN``: the run, checked (one-line errors); its config.json becomes the recipe
+    unless one is given (then it must resolve to the same config)."""
+    if args.resume is None:
+        return None
+    for flag, given in (("--run-dir", args.run_dir is not None), ("--overwrite", args.overwrite)):
+        if given:
+            raise UsageError(f"--resume {args.resume} continues that run in its own folder; "
+                             f"drop {flag}")
+    from .resume import open_run
+    resumed = open_run(args.resume)
+    args.recipe = args.recipe or str(resumed.path / runs.CONFIG)
+    return resumed
+
+
+def _check_resume(resumed, config: dict, engine: str) -> None:
+    from .resume import check_config
+    from .train import with_absolute_paths
+    from .validate import check_config as check_values
+    check_values(config)
+    check_config(resumed, with_absolute_paths(config), engine)
 
 
 def _run_dir(args: argparse.Namespace, config: dict) -> Path:
@@ -98,16 +129,21 @@ def _engine_options(args: argparse.Namespace) -> dict:
     return {"device": args.device}
 
 
-def _train_distributed(args: argparse.Namespace, config: dict) -> int:
+def _train_distributed(args: argparse.Namespace, config: dict, resumed=None) -> int:
     """``--nproc N``: N local processes (torch DDP over gloo/NCCL), one run directory."""
     from ..engines.torch_engine.distributed import launch
     from .train import plan_run
     plan_run(config, warm_up=False)  # the processes check again; a mistake stops before a folder
-    if args.run_dir is not None:
-        runs.prepare_run_dir(args.run_dir, args.overwrite)
-    run_dir = args.run_dir or runs.new_run_dir(args.runs_dir, config["name"])
-    argv = ["-m", "rnnkit", "train", args.recipe, "--engine", "torch", "--device",
-            args.device, "--run-dir", str(run_dir)] + [f"--set={o}" for o in args.overrides]
+    if resumed is not None:
+        where = ["--resume", str(resumed.path)]
+    else:
+        if args.run_dir is not None:
+            runs.prepare_run_dir(args.run_dir, args.overwrite)
+        where = ["--run-dir", str(args.run_dir or runs.new_run_dir(args.runs_dir,
+                                                                   config["name"]))]
+    argv = ["-m", "rnnkit", "train", args.recipe or "default", "--engine", "torch", "--device",
+            args.device, *where, f"--backup-every={args.backup_every}"] + \
+        [f"--set={o}" for o in args.overrides]
     argv += [f"--{dest.replace('_', '-')}={getattr(args, dest)}" for dest in DATA_FLAGS
              if getattr(args, dest) is not None]
     if args.quiet:
@@ -122,7 +158,8 @@ def _report_run(result) -> None:
         done = m.get("epochs_run", 0)
         kept = f"best model kept in {where / runs.MODEL}" if (where / runs.MODEL).is_file() \
             else "no epoch finished, so no model was saved"
-        _say(f"\nInterrupted after {done} finished epoch(s); {kept}.")
+        _say(f"\nInterrupted after {done} finished epoch(s); {kept}.\n"
+             f"Continue:  rnnkit train --resume {where}")
     if "test_accuracy" in m:
         _say(f"\nTest accuracy: {m['test_accuracy']:.4f}  (loss {m['test_loss']:.4f}, "
              f"{m['examples']['test']:,} test examples from {m['test_source']}, best epoch "
@@ -254,7 +291,8 @@ def export(args: argparse.Namespace) -> int:
     from ..onnx_export.files import size_text
     from .export import export_run
     done = export_run(args.run, args.out, args.overwrite, args.format)
-    _say(f"Wrote {done.model} ({size_text(done.model)}): {done.signature.describe()}\n"
+    loads = " (Keras 3 loads it)" if args.format == "keras" else ""
+    _say(f"Wrote {done.model} ({size_text(done.model)}): {done.signature.describe()}{loads}\n"
          f"  and {done.preprocessing} ({size_text(done.preprocessing)}): the text encoding and "
          f"the classes")
     return 0

@@ -140,26 +140,10 @@ def _keras_ids(model, encoding: dict):
     ids_model.metadata = dict(model.metadata)
     input_name = "token_ids" if len(shape) == 2 else "inputs"
     output = model.output_shape
-    signature = KerasSignature(input_name, "int32" if len(shape) == 2 else "float32",
-                               (None,) + tuple(shape[1:]), "outputs", tuple(output))
+    from ..onnx_export.model import Signature      # the same description as the ONNX file's
+    signature = Signature(input_name, "int32" if len(shape) == 2 else "float32",
+                          (None,) + tuple(shape[1:]), "outputs", tuple(output))
     return (lambda path: ids_model.save(path)), signature
-
-
-@dataclass(frozen=True)
-class KerasSignature:
-    """What the ids model reads and gives (the ONNX export's Signature, for a .keras file)."""
-
-    input_name: str
-    input_dtype: str
-    input_shape: tuple
-    output_name: str
-    output_shape: tuple
-
-    def describe(self) -> str:
-        dims = lambda shape: "[" + ", ".join("batch" if d is None else str(d)   # noqa: E731
-                                             for d in shape) + "]"
-        return (f"{self.input_name} {self.input_dtype} {dims(self.input_shape)} → "
-                f"{self.output_name} float32 {dims(self.output_shape)} (Keras 3 loads it)")
 
 
 FORMATS = {"onnx": Writer(ONNX_NAME, _onnx), "keras": Writer("model-ids.keras", _keras_ids)}

@@ -19,6 +19,8 @@ class DeferredInterrupt(Callback):
     (it restores the previous handler) and pass it as the last callback.
     """
 
+    order = 2   # after every other callback, BackupAndRestore's backup included
+
     def __init__(self):
         super().__init__()
         self.pending = False

@@ -11,11 +11,14 @@
         metrics.json     status (finished, interrupted, failed), test loss/accuracy, per-class
                          precision/recall/F1, confusion matrix
         train.log        what happened, with timings
+        backup/          while the run is unfinished: the newest training backups, from which
+                         `rnnkit train --resume` continues (removed once the run finished)
 
 Every file but the log is written to a temporary name in the same folder and renamed into place,
 so an interrupted run never leaves a half-written one behind; train.log is appended line by line
-(a logging FileHandler), so a crash leaves it complete up to its last line. A directory that already holds a run is
-never trained into again unless the user says ``--overwrite``.
+(a logging FileHandler), so a crash leaves it complete up to its last line, and a resumed run
+goes on appending to it. A directory that already holds a run is never trained into again unless
+the user says ``--overwrite`` (or continues it with ``--resume``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ CONFIG, MODEL, VOCABULARY, CLASSES = "config.json", "model.keras", "vocabulary.j
 HISTORY, CURVES, SUMMARY, METRICS, LOG = ("history.csv", "curves.png", "summary.txt",
                                           "metrics.json", "train.log")
 RUN_FILES = (CONFIG, MODEL, VOCABULARY, CLASSES, HISTORY, CURVES, SUMMARY, METRICS, LOG)
+BACKUP = "backup"
 
 
 class RunError(UserError, ValueError):
@@ -127,10 +131,14 @@ def prepare_run_dir(path: Path, overwrite: bool) -> None:
         raise RunError(f"--run-dir {path} is a file, not a folder; choose another --run-dir")
     held = [name for name in RUN_FILES if (path / name).exists()]
     if held and not overwrite:
-        raise RunError(f"--run-dir {path} already holds a run ({_status(path)}); choose another "
-                       f"--run-dir, or pass --overwrite to replace it")
+        status = _status(path)
+        resume = f", continue it with --resume {path}" if status != "finished" else ""
+        raise RunError(f"--run-dir {path} already holds a run ({status}); choose another "
+                       f"--run-dir{resume}, or pass --overwrite to replace it")
     for name in held:
         (path / name).unlink()
+    from ..saving import backup
+    backup.remove_all(path / BACKUP)        # an unfinished run's backups go with it
     path.mkdir(parents=True, exist_ok=True)
 
 

@@ -7,6 +7,12 @@ epoch, so Ctrl-C leaves a usable model and the history up to the last finished e
 end the best checkpoint is evaluated on the test set and the plots and metrics are written. A run
 that fails after it started says so in train.log and in metrics.json (``status: failed``).
 In a data-parallel run every process trains, rank 0 alone writes.
+
+A BackupAndRestore callback backs the whole training state up into ``backup/`` at every epoch's
+end (or every ``backup_every`` batches), so an unfinished run — stopped by Ctrl-C, an error, a full
+disk, ``kill -9`` or a reboot — continues with ``rnnkit train --resume`` (resume.py) exactly where
+its last backup was taken; the backup is deleted once the run finished. A full disk ends the run
+with one line naming the disk (disk_full.py).
 """
 
 from __future__ import annotations
@@ -14,21 +20,27 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..callbacks import Callback, EarlyStopping, ModelCheckpoint
+from ..callbacks import BackupAndRestore, Callback, EarlyStopping, ModelCheckpoint
 from ..data import sources
 from ..engines.process_rank import is_writer
 from ..kernels import warmup
+from ..saving import backup
+from ..saving.training_state import BackupWarning
 from . import plots, runs
 from .build import build_model
 from .data import PreparedData, input_shape, prepare
+from .disk_full import disk_full_error
 from .evaluation import classification_report
 from .interrupt import DeferredInterrupt
+from .resume import Resumable
 from .validate import check_config
 
 log = logging.getLogger("rnnkit.workflow")
@@ -61,6 +73,12 @@ class HistoryFile(Callback):
         shown = " - ".join(f"{k}: {v:.4f}" for k, v in sorted((logs or {}).items()))
         log.info("epoch %d: %s (%.1f s)", epoch + 1, shown, seconds)
 
+    def get_state(self):
+        return {"rows": self.rows}
+
+    def set_state(self, state):
+        self.rows = [dict(row) for row in state["rows"]]
+
     def history(self) -> dict[str, list[float]]:
         keys = [k for k in self.rows[0] if k != "epoch"] if self.rows else []
         return {k: [float(r.get(k, np.nan)) for r in self.rows] for k in keys}
@@ -92,8 +110,17 @@ def best_epoch(history: dict[str, list[float]], monitor: str) -> int | None:
     return int(pick(values)) + 1
 
 
+class _RunLog(logging.FileHandler):
+    """train.log, appended to; a line the disk has no room for is dropped without a traceback
+    (the run then ends with the one-line full-disk error, which says why)."""
+
+    def handleError(self, record):
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handleError(record)
+
+
 def _log_to(run_dir: Path) -> logging.Handler:
-    handler = logging.FileHandler(run_dir / runs.LOG, encoding="utf-8")
+    handler = _RunLog(run_dir / runs.LOG, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
@@ -147,22 +174,28 @@ def with_absolute_paths(config: dict) -> dict:
 
 def train_run(config: dict, run_dir: Path, *, engine: str = "numpy", engine_options=None,
               verbose: int | str = "auto", extra_callbacks=(), data: PreparedData | None = None,
-              plan: Plan | None = None, overrides: tuple[str, ...] = ()) -> TrainResult:
+              plan: Plan | None = None, overrides: tuple[str, ...] = (), backup_every: int = 0,
+              resumed: Resumable | None = None) -> TrainResult:
     """Train ``config`` into ``run_dir`` (which exists); returns the run and its metrics.
 
     ``plan`` (from ``plan_run``) saves loading and building again; ``overrides`` are recorded
-    in metrics.json so a report can say how the run differs from its recipe.
+    in metrics.json so a report can say how the run differs from its recipe. ``backup_every``:
+    back up every that many batches (0: at every epoch's end). ``resumed``: the unfinished run
+    in ``run_dir`` (resume.open_run), which continues from its newest backup.
     """
     plan = plan or plan_run(config, engine, engine_options, data)
+    if is_writer():     # first: a folder holding any run file then holds a run --resume opens
+        runs.atomic_write_json(run_dir / runs.CONFIG, plan.config)
     handler = _log_to(run_dir) if is_writer() else None
     try:
-        return _train(plan, run_dir, verbose, list(extra_callbacks), list(overrides))
+        return _train(plan, run_dir, verbose, list(extra_callbacks), list(overrides),
+                      backup_every, resumed)
     except Exception as e:
         log.error("failed: %s: %s", type(e).__name__, e)
-        if is_writer():
-            runs.atomic_write_json(run_dir / runs.METRICS, {
-                "status": "failed", "error": f"{type(e).__name__}: {e}",
-                "recipe": config["name"], "engine": engine, "overrides": list(overrides)})
+        _record_failure(run_dir, config, engine, overrides, e)
+        full = disk_full_error(e, run_dir)
+        if full is not None:
+            raise full from None
         raise
     finally:
         if handler is not None:
@@ -170,10 +203,27 @@ def train_run(config: dict, run_dir: Path, *, engine: str = "numpy", engine_opti
             handler.close()
 
 
-def _train(plan: Plan, run_dir, verbose, extra_callbacks, overrides) -> TrainResult:
+def _record_failure(run_dir, config, engine, overrides, error) -> None:
+    """metrics.json ``status: failed``, if the disk still takes it (a full one may not)."""
+    if not is_writer():
+        return
+    try:
+        runs.atomic_write_json(run_dir / runs.METRICS, {
+            "status": "failed", "error": f"{type(error).__name__}: {error}",
+            "recipe": config["name"], "engine": engine, "overrides": list(overrides)})
+    except OSError as e:
+        log.error("metrics.json not written: %s", e)
+
+
+def _train(plan: Plan, run_dir, verbose, extra_callbacks, overrides, backup_every,
+           resumed) -> TrainResult:
     config, data, model, writer = plan.config, plan.data, plan.model, is_writer()
     if writer:
-        runs.atomic_write_json(run_dir / runs.CONFIG, config)
+        if resumed is None:     # a new run never continues another's backup
+            backup.remove_all(run_dir / runs.BACKUP)
+        # made before training starts: a run with it and no backup in it yet has none to lose
+        # (resume.open_run starts such a run again), one without it predates --resume
+        (run_dir / runs.BACKUP).mkdir(exist_ok=True)
         runs.atomic_write_json(run_dir / runs.VOCABULARY, data.encoder.to_dict())
         runs.atomic_write_json(run_dir / runs.CLASSES, data.classes.to_dict())
         runs.atomic_write_text(run_dir / runs.SUMMARY, _summary_text(model))
@@ -183,15 +233,32 @@ def _train(plan: Plan, run_dir, verbose, extra_callbacks, overrides) -> TrainRes
              len(data.validation.y) if data.validation else "last "
              f"{config['data']['validation_split']:.0%} of train as", len(data.test.y),
              data.test_source, _shown(data.classes), plan.seconds)
+    if resumed is not None:
+        _note_resume(resumed, run_dir)
     started = time.perf_counter()
     history_file = HistoryFile(run_dir / runs.HISTORY)
-    interrupted = _fit(model, config, data, run_dir, [history_file, *extra_callbacks], verbose)
+    interrupted = _fit(model, config, data, run_dir, [history_file, *extra_callbacks], verbose,
+                       backup_every)
     history = history_file.history()
     if not writer:
         return TrainResult(run_dir, {}, interrupted)
     metrics = _finish(plan, run_dir, history, interrupted, overrides)
+    if not interrupted:
+        backup.remove_all(run_dir / runs.BACKUP)    # finished: nothing left to continue
     log.info("finished in %.1f s", time.perf_counter() - started)
     return TrainResult(run_dir, metrics, interrupted)
+
+
+def _note_resume(resumed: Resumable, run_dir: Path) -> None:
+    """Log where the run continues; clear the temporary files a killed process left."""
+    for problem in resumed.problems:
+        _say_and_log(f"note: {problem}; continuing from the backup before it")
+    log.info("resumed: continuing at %s%s", resumed.position,
+             f" from {resumed.backup.path.name}" if resumed.backup else "")
+    if is_writer():
+        for tmp in run_dir.glob(".*.tmp"):          # atomic_path's, from a write cut short
+            tmp.unlink(missing_ok=True)
+        backup.remove_temporary(run_dir / runs.BACKUP)
 
 
 def _shown(classes) -> str:
@@ -199,29 +266,34 @@ def _shown(classes) -> str:
     return ", ".join(v if v == n else f"{v} ({n})" for v, n in pairs)
 
 
-def _callbacks(config: dict, run_dir: Path) -> list[Callback]:
+def _callbacks(config: dict, run_dir: Path, backup_every: int = 0) -> list[Callback]:
     train = config["train"]
     callbacks: list[Callback] = [ModelCheckpoint(str(run_dir / runs.MODEL),
                                                  monitor=train["monitor"], save_best_only=True)]
     if train["early_stopping"]:
         callbacks.append(EarlyStopping(monitor=train["monitor"], patience=train["patience"],
                                        restore_best_weights=train["restore_best_weights"]))
+    # kept when fit ends (Keras would delete it): _train deletes it once the run is finished
+    callbacks.append(BackupAndRestore(run_dir / runs.BACKUP, save_freq=backup_every or "epoch",
+                                      delete_checkpoint=False))
     return callbacks
 
 
-def _fit(model, config, data, run_dir, extra, verbose) -> bool:
+def _fit(model, config, data, run_dir, extra, verbose, backup_every=0) -> bool:
     """Fit; True when stopped by Ctrl-C (the checkpoint and history.csv are already on disk)."""
     train = config["train"]
     validation = (data.validation.x, data.validation.y) if data.validation else None
-    callbacks = _callbacks(config, run_dir)
+    callbacks = _callbacks(config, run_dir, backup_every)
     try:
-        with DeferredInterrupt() as interrupt:
+        with DeferredInterrupt() as interrupt, warnings.catch_warnings():
+            warnings.simplefilter("ignore", BackupWarning)    # _note_resume said them already
             model.fit(data.train.x, data.train.y, batch_size=train["batch_size"],
                       epochs=train["epochs"], validation_data=validation,
                       validation_split=0.0 if validation else config["data"]["validation_split"],
                       callbacks=callbacks + extra + [interrupt], verbose=verbose)
     except KeyboardInterrupt:
-        log.info("interrupted: keeping the best checkpoint and the finished epochs' history")
+        log.info("interrupted: keeping the best checkpoint, the finished epochs' history and "
+                 "the backup to continue from (rnnkit train --resume %s)", run_dir)
         return True
     for stopper in (c for c in callbacks if isinstance(c, EarlyStopping) and c.stopped_epoch):
         _say_and_log(f"early stopping: {train['monitor']} did not improve for "

@@ -1,4 +1,5 @@
-"""Embedding, Dense, Dropout and Input as torch modules built from their descriptions.
+"""Embedding, Dense, Dropout, Input, Activation, Masking and Flatten as torch modules built
+from their descriptions.
 
 Every module has ``forward(x, mask)`` and ``compute_mask(x, mask)`` like the description layers;
 weighted ones hold their Keras-layout weights as parameters (parameters.py).
@@ -82,3 +83,47 @@ class TorchDropout(PassMask, KerasParameters, nn.Module):
         shape = tuple(x.shape) if layer.noise_shape is None else tuple(
             s if n is None else n for s, n in zip(x.shape, layer.noise_shape))
         return x * self.masks.draw(layer, shape, layer.rate)
+
+
+class TorchActivation(PassMask, KerasParameters, nn.Module):
+    """y = activation(x), the description's activation as a torch function."""
+
+    def __init__(self, layer, masks=None, share: bool = True):
+        super().__init__()
+        self.layer = layer
+        self.adopt(layer, share)
+        self.activation = activation(layer.activation)
+
+    def forward(self, x, mask=None):
+        return self.activation(x.to(getattr(torch, self.layer.dtype)))
+
+
+class TorchMasking(KerasParameters, nn.Module):
+    """Zeroes the steps whose features all equal mask_value; their absence is the new mask."""
+
+    def __init__(self, layer, masks=None, share: bool = True):
+        super().__init__()
+        self.layer = layer
+        self.adopt(layer, share)
+
+    def compute_mask(self, x, mask):
+        return (x != self.layer.mask_value).any(dim=-1)
+
+    def forward(self, x, mask=None):
+        x = x.to(getattr(torch, self.layer.dtype))
+        return torch.where(self.compute_mask(x, mask).unsqueeze(-1), x, 0)
+
+
+class TorchFlatten(KerasParameters, nn.Module):
+    """(batch, …) → (batch, product of the rest); the mask ends here, as in Keras."""
+
+    def __init__(self, layer, masks=None, share: bool = True):
+        super().__init__()
+        self.layer = layer
+        self.adopt(layer, share)
+
+    def compute_mask(self, x, mask):
+        return None
+
+    def forward(self, x, mask=None):
+        return x.to(getattr(torch, self.layer.dtype)).flatten(1)

@@ -12,6 +12,8 @@ Keras's semantics are fixed (one mask per call, kept with probability 1 − rate
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 
 from .torch_import import import_torch
@@ -45,6 +47,12 @@ class NumpyMasks:
             keep = keep[(slice(None),) * batch_axis + (rows,)]
         return torch.from_numpy(np.ascontiguousarray(keep)).to(self.device, non_blocking=True)
 
+    def random_state(self) -> dict:
+        return {}               # the layers' generators: saved with the model's
+
+    def set_random_state(self, state: dict) -> None:
+        pass
+
 
 class TorchMasks:
     """Masks from one ``torch.Generator`` on ``device``, seeded for reproducibility."""
@@ -56,6 +64,14 @@ class TorchMasks:
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(int(seed))
         self.shard = None           # each process draws its own rows' masks from its own stream
+
+    def random_state(self) -> dict:
+        """This process's generator state, as text (a data-parallel run saves rank 0's)."""
+        return {"torch_masks": base64.b64encode(self.generator.get_state().numpy()).decode()}
+
+    def set_random_state(self, state: dict) -> None:
+        raw = np.frombuffer(base64.b64decode(state["torch_masks"]), np.uint8).copy()
+        self.generator.set_state(torch.from_numpy(raw))
 
     def draw(self, layer, shape: tuple[int, ...], rate: float, batch_axis: int = 0):
         dtype = getattr(torch, layer.dtype)

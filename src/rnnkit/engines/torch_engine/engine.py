@@ -74,15 +74,18 @@ class TorchEngine(Engine):
         self._written: list[np.ndarray] = []
 
     # ---- the step the training loop asks for (eval and predict: Engine) -----------------------------
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One optimizer step on one batch; returns the loss before the update and the outputs."""
+    def train_step(self, x: np.ndarray, y: np.ndarray,
+                   sample_weight: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """One optimizer step on one batch; returns the loss before the update and the outputs.
+        ``sample_weight`` scales each sample's loss and so its gradient (losses.py)."""
         self._prepare()
         loss = self.model.loss
         x_local, y_local = self._local(x), self._local(y)
+        sw_local = None if sample_weight is None else self._local(sample_weight)
         self.module.train()
         out, y_pred = self._run(x_local)
         y_true, y_pred_std = loss.standardize(y_local, y_pred)
-        target, grad = self._loss_gradient(loss, y_true, y_pred_std, out)
+        target, grad = self._loss_gradient(loss, (y_true, y_pred_std, sw_local), out)
         if self.shard is not None:              # so that ranks average to the global-batch mean
             grad = grad * self.shard.gradient_scale(len(x), len(x_local))
             self.shard.touch(x)                 # the embedding rows all ranks' ids use
@@ -97,7 +100,7 @@ class TorchEngine(Engine):
         self._push()
         y_all = self._gather(y_pred_std)
         y_true_all, y_all = loss.standardize(y, y_all)
-        return loss.value(y_true_all, y_all), y_all
+        return loss.value(y_true_all, y_all, sample_weight), y_all
 
     def forward(self, x, training: bool = False) -> np.ndarray:
         """The model's output for one batch (``training`` turns dropout on; no update)."""
@@ -106,6 +109,21 @@ class TorchEngine(Engine):
         with torch.no_grad():
             _, y_pred = self._run(self._local(x))
         return self._gather(y_pred)
+
+    # ---- what a training backup saves and restores --------------------------------------------------
+    def random_state(self) -> dict:
+        return self.masks.random_state()
+
+    def set_random_state(self, state: dict) -> None:
+        self.masks.set_random_state(state)
+
+    def state_restored(self) -> None:
+        """Weights and optimizer slots were replaced on the host: re-read them before the next
+        step (the optimizer's slots may be new arrays, which the shared tensors do not see)."""
+        self.rule = None
+        if self.net is not None and not self.share:
+            self.net.load_from_layers()
+            self._written = [w.copy() for w in self._host_weights()]
 
     # ---- pieces ------------------------------------------------------------------------------------
     def _prepare(self) -> None:
@@ -168,11 +186,12 @@ class TorchEngine(Engine):
         dtype = np.dtype(self.model.compute_layers[-1].dtype)
         return out, out.detach().float().cpu().numpy().astype(dtype, copy=False)
 
-    def _loss_gradient(self, loss, y_true, y_pred, out):
-        """(tensor to start backward from, dL/d(that tensor)), as the NumPy engine chooses."""
+    def _loss_gradient(self, loss, batch, out):
+        """(tensor to start backward from, dL/d(that tensor)), as the NumPy engine chooses;
+        ``batch`` is (y_true, y_pred, sample_weight)."""
         if loss.fuses_with_layer(self.model.compute_layers[-1]):
-            return self.net.output_logits, loss.logits_gradient(y_true, y_pred)
-        return out, loss.gradient(y_true, y_pred)
+            return self.net.output_logits, loss.logits_gradient(*batch)
+        return out, loss.gradient(*batch)
 
     def _local(self, a: np.ndarray) -> np.ndarray:
         return a if self.shard is None else self.shard.local(a)

@@ -7,17 +7,37 @@ import numpy as np
 from ... import layers as L
 from ...layers.stack import run_stack
 from .bidirectional import TorchBidirectional
-from .core import TorchDense, TorchDropout, TorchEmbedding, TorchInput
+from .convolution import TorchConv1D
+from .core import (
+    TorchActivation,
+    TorchDense,
+    TorchDropout,
+    TorchEmbedding,
+    TorchFlatten,
+    TorchInput,
+    TorchMasking,
+)
 from .dropout_masks import NumpyMasks
+from .normalization import TorchLayerNormalization
+from .pooling import (
+    TorchGlobalAveragePooling1D,
+    TorchGlobalMaxPooling1D,
+    TorchMaxPooling1D,
+)
 from .recurrent import TorchRecurrent
 from .torch_import import import_torch
 
 torch = import_torch()
 nn = torch.nn
 
+# A subclass takes its base's module (SpatialDropout1D is a Dropout, LSTM an RNN).
 _BUILDERS = [(L.InputLayer, TorchInput), (L.Embedding, TorchEmbedding), (L.Dense, TorchDense),
              (L.Dropout, TorchDropout), (L.Bidirectional, TorchBidirectional),
-             (L.RNN, TorchRecurrent)]
+             (L.RNN, TorchRecurrent), (L.Conv1D, TorchConv1D),
+             (L.GlobalMaxPooling1D, TorchGlobalMaxPooling1D),
+             (L.GlobalAveragePooling1D, TorchGlobalAveragePooling1D),
+             (L.MaxPooling1D, TorchMaxPooling1D), (L.LayerNormalization, TorchLayerNormalization),
+             (L.Activation, TorchActivation), (L.Masking, TorchMasking), (L.Flatten, TorchFlatten)]
 
 
 def build_module(layer, masks=None, share: bool = True) -> nn.Module:

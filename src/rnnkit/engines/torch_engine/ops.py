@@ -7,7 +7,7 @@ name differently:
   ``ops.act(activation)`` — the torch function of an rnnkit activation — and
   ``ops.recurrent_matmul(h, U, masks)`` — h·U (batch, k·u) for U (u, k·u); with recurrent dropout
   masks (k, batch, u) every gate block g sees its own masked copy h ⊙ m_g (Keras);
-* the optimizers' update rules (``Optimizer.step``, optimizers.py) use ``sqrt``, ``cast`` and
+* the optimizers' update rules (``Optimizer.step``, rnnkit.optimizers) use ``sqrt``, ``cast`` and
   ``maximum_``, the ``rnnkit.array_ops.ArrayOps`` protocol that ``NumpyOps`` serves for NumPy.
 """
 

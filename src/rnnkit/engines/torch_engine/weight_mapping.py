@@ -1,4 +1,4 @@
-"""Keras layout ↔ PyTorch layout, both ways: Dense, Embedding, and one mapping for every
+"""Keras layout ↔ PyTorch layout, both ways: Dense, Embedding, Conv1D, and one mapping for every
 recurrent cell with a fused module, driven by the cell's gate order (``FusedKernel``).
 
 Every function takes NumPy arrays or torch tensors. The torch engine keeps its trainable
@@ -12,6 +12,7 @@ kind           Keras (``layer.get_weights()`` order)        PyTorch (``nn.*`` pa
 =============  ==========================================  ==========================================
 Dense          kernel (in, out), bias (out,)                weight (out, in) = kernelᵀ, bias
 Embedding      embeddings (vocab, dim)                      weight (vocab, dim)
+Conv1D         kernel (size, in, out), bias (out,)          conv1d weight (out, in, size), bias
 SimpleRNN      kernel (in, u), recurrent (u, u), bias (u,)  weight_ih_l0 = kernelᵀ, weight_hh_l0 =
                                                             recurrentᵀ, bias_ih_l0 = bias,
                                                             bias_hh_l0 = 0 (frozen)
@@ -86,6 +87,17 @@ def dense_to_torch(weights: list[np.ndarray]) -> Arrays:
 
 def dense_to_keras(tensors: Arrays) -> list[np.ndarray]:
     return [_copy(tensors["weight"].T)] + ([_copy(tensors["bias"])] if "bias" in tensors else [])
+
+
+# ---- Conv1D ------------------------------------------------------------------------------------
+def conv1d_to_torch(weights: list) -> Arrays:
+    """[kernel (size, in, out), bias?] → conv1d's {weight (out, in, size), bias?}."""
+    kernel = weights[0]
+    out = {"weight": _copy(kernel.transpose(2, 1, 0)) if _is_numpy(kernel)
+           else kernel.permute(2, 1, 0)}
+    if len(weights) > 1:
+        out["bias"] = _copy(weights[1])
+    return out
 
 
 # ---- Embedding ---------------------------------------------------------------------------------

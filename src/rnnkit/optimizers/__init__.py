@@ -16,15 +16,21 @@ Before the update, gradients are clipped (``clipnorm`` per weight, ``global_clip
 or ``clipvalue`` elementwise) and ``weight_decay`` shrinks weights by (1 − wd·lr), as in Keras.
 An optimizer's ``variables`` are Keras's list: [iteration, learning_rate, slots…] in Keras's order,
 which is what .keras files store under ``optimizer/vars``.
+
+``learning_rate`` may be a schedule (``optimizers.schedules``): each step then uses the schedule's
+value at the step count, and, as in Keras, the optimizer has no learning-rate variable
+([iteration, slots…]) and its rate cannot be set.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .array_ops import NUMPY, ArrayOps
-from .keras_options import KerasOptions, refuse_unknown
-from .naming import snake_case
+from ..array_ops import NUMPY, ArrayOps
+from ..keras_options import KerasOptions, refuse_unknown
+from ..naming import snake_case
+from . import schedules
+from .schedules import LearningRateSchedule
 
 # Keras options for features rnnkit does not have, with the values that mean "off" (also what
 # get_config writes, so that Keras reads the file as the same optimizer).
@@ -48,6 +54,7 @@ class Optimizer:
                              f"global_clipnorm, got clipnorm={clipnorm}, clipvalue={clipvalue}, "
                              f"global_clipnorm={global_clipnorm}")
         self.name = name or snake_case(type(self).__name__)
+        self._schedule: LearningRateSchedule | None = None
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
@@ -55,17 +62,36 @@ class Optimizer:
         self.built = False
         self.slots: dict[str, list[np.ndarray]] = {}
 
-    # ---- learning rate: a float32 variable in Keras ----------------------------------------------
+    # ---- learning rate: a float32 variable in Keras, or a schedule of the step -------------------
     @property
     def learning_rate(self) -> float:
-        return float(self._lr)
+        """The rate the next step uses (a schedule's value at ``iterations``)."""
+        return float(self.current_learning_rate())
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
+        if isinstance(value, LearningRateSchedule):
+            self._schedule = value
+            return
+        if getattr(self, "_schedule", None) is not None:
+            raise TypeError(f"optimizer {self.name!r} was built with a learning-rate schedule, "
+                            f"so its learning rate cannot be set; build it with a float "
+                            f"learning_rate instead")
         if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
                 or not np.isfinite(value) or value < 0:
-            raise ValueError(f"learning_rate must be a non-negative float, got {value!r}")
+            raise ValueError(f"learning_rate must be a non-negative float or an "
+                             f"optimizers.schedules schedule, got {value!r}")
         self._lr = np.float32(value)
+
+    @property
+    def schedule(self) -> LearningRateSchedule | None:
+        return self._schedule
+
+    def current_learning_rate(self) -> np.float32:
+        """lr for the step about to run: the schedule at t = iterations, or the variable."""
+        if self._schedule is not None:
+            return np.float32(self._schedule(self.iterations))
+        return self._lr
 
     # ---- state ------------------------------------------------------------------------------------
     def build(self, params: list[np.ndarray]) -> None:
@@ -78,9 +104,14 @@ class Optimizer:
 
     @property
     def variables(self) -> list[np.ndarray]:
-        """[iteration, learning_rate, slots…] in Keras's order (what .keras files save)."""
-        head = [np.array(self.iterations, np.int32), np.array(self._lr, np.float32)]
-        return head + self._ordered_slots()
+        """[iteration, learning_rate, slots…] in Keras's order (what .keras files save); with
+        a schedule Keras has no learning_rate variable: [iteration, slots…]."""
+        return self.head_variables() + self._ordered_slots()
+
+    def head_variables(self) -> list[np.ndarray]:
+        """The variables before the slots: [iteration] and, without a schedule, learning_rate."""
+        head = [np.array(self.iterations, np.int32)]
+        return head if self._schedule is not None else head + [np.array(self._lr, np.float32)]
 
     def _ordered_slots(self) -> list[np.ndarray]:
         # Keras adds one slot list per add_optimizer_variables call (see each subclass).
@@ -99,8 +130,10 @@ class Optimizer:
                 raise ValueError(f"optimizer {self.name!r} variable {i} has shape {dst.shape}, "
                                  f"got {np.shape(src)}")
         self.iterations = int(values[0])
-        self._lr = np.float32(values[1])
-        for dst, src in zip(self._ordered_slots(), values[2:]):
+        head = len(self.head_variables())
+        if head == 2:
+            self._lr = np.float32(values[1])
+        for dst, src in zip(self._ordered_slots(), values[head:]):
             dst[...] = src
 
     # ---- one step ----------------------------------------------------------------------------------
@@ -118,17 +151,17 @@ class Optimizer:
         """
         # strict: one gradient missing would shift every later one onto the wrong weight
         grads = self._clip(xp, [xp.cast(g, p) for g, p in zip(grads, params, strict=True)])
-        lr = self._lr
+        lr = self.current_learning_rate()
         if self.weight_decay:
             decay = np.float32(1.0) - np.float32(self.weight_decay) * lr
             for p in params:
                 p *= decay
-        self.begin_step()
+        self.begin_step(lr)
         for i, (g, p) in enumerate(zip(grads, params)):
             self.update(xp, {name: arrays[i] for name, arrays in slots.items()}, g, p, lr)
         self.iterations += 1
 
-    def begin_step(self) -> None:
+    def begin_step(self, lr: np.float32) -> None:
         """Per-step scalars a rule needs (Adam's α), computed once before the weights."""
 
     def update(self, xp: ArrayOps, slot: dict, g, w, lr: np.float32) -> None:
@@ -151,13 +184,19 @@ class Optimizer:
 
     # ---- config ------------------------------------------------------------------------------------
     def get_config(self) -> dict:
-        return {"name": self.name, "learning_rate": self.learning_rate,
+        rate = self.learning_rate if self._schedule is None else \
+            schedules.serialize(self._schedule)
+        return {"name": self.name, "learning_rate": rate,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
                 "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
                 **KERAS_ONLY.defaults}
 
     @classmethod
     def from_config(cls, config: dict):
+        """``cls(**config)``; a learning_rate written as a schedule's config is rebuilt first."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
         return cls(**config)
 
 
@@ -248,11 +287,11 @@ class Adam(Optimizer):
         pairs = [s for mv in zip(self.slots["momentum"], self.slots["velocity"]) for s in mv]
         return pairs + (self.slots["velocity_hat"] if self.amsgrad else [])
 
-    def begin_step(self):
+    def begin_step(self, lr):
         t = np.float32(self.iterations + 1)
         b1, b2 = np.float32(self.beta_1), np.float32(self.beta_2)
         # α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ), once per step, in float32 like Keras
-        self._alpha = self._lr * np.sqrt(np.float32(1) - b2 ** t) / (np.float32(1) - b1 ** t)
+        self._alpha = lr * np.sqrt(np.float32(1) - b2 ** t) / (np.float32(1) - b1 ** t)
 
     def update(self, xp, slot, g, w, lr):
         m, v = slot["momentum"], slot["velocity"]
