@@ -52,6 +52,7 @@ def test_malformed_predict_requests(client, body, headers, status, needle):
      "steps apply to integrated-gradients only"),
     ("/v1/explain", {"text": "good", "target": "Neutral"}, "not one of the classes"),
     ("/v1/explain", {"text": "good", "target": 1.5}, "target"),
+    ("/v1/explain", {"text": "zzzq xxyy"}, "no word of the text reached the model"),
     ("/v1/inspect", {"texts": ["good"]}, "text: Field required"),
     ("/v1/inspect", {"text": "\t\n"}, "text is blank"),
 ])

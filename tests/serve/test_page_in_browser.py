@@ -123,3 +123,19 @@ def test_the_form_works_from_the_keyboard_alone(browser, page_url):
     page.wait_for_selector("#result:not([hidden])")
     assert page.locator("#error").is_hidden()
     page.close()
+
+
+def test_a_text_the_model_cannot_explain_says_so_and_hides_old_views(browser, page_url):
+    page = browser.new_page(viewport=SIZES["desktop"])
+    page.goto(page_url + "/")
+    page.wait_for_selector("#card-facts dt")
+    page.fill("#text", REVIEW)
+    page.click("#submit")
+    page.wait_for_selector("#explanation:not([hidden])")
+    page.fill("#text", "zzzq xxyy")                  # no word the model knows
+    page.click("#submit")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "no word of the text reached the model" in page.inner_text("#error")
+    assert page.locator("#result").is_visible()          # the prediction is still shown
+    assert page.locator("#explanation").is_hidden()      # not the previous text's words
+    page.close()

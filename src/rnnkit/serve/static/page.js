@@ -79,6 +79,7 @@ async function classify() {
   try {
     const { results: [result] } = await call("/v1/predict", { texts: [text] });
     showPrediction(result);
+    $("explanation").hidden = $("gates").hidden = true;      // an old text's views would mislead
     $("status").textContent = "Explaining…";
     const asked = [call("/v1/explain", { text, method: $("method").value }).then(showExplanation)];
     if (state.card && state.card.has_gates) asked.push(call("/v1/inspect", { text }).then(showGates));
