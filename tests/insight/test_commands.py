@@ -10,12 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from workflow.conftest import write_reviews
 
 from rnnkit.cli import main
-
-GOOD = ["good", "great", "wonderful", "moving", "superb", "fun"]
-BAD = ["bad", "awful", "boring", "dull", "terrible", "weak"]
-FILLER = ["the", "film", "a", "plot", "actors", "was", "and", "it", "this", "story"]
 
 RECIPE = """
 description = "tiny LSTM for the insight tests"
@@ -44,16 +41,7 @@ early_stopping = false
 
 
 def write_recipe(folder: Path, cell: str = "LSTM", bidirectional: bool = False) -> Path:
-    rng = np.random.default_rng(0)
-    data = folder / "reviews.csv"
-    with open(data, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["text", "label"])
-        for i in range(200):
-            label, signal = ("pos", GOOD) if i % 2 else ("neg", BAD)
-            words = list(rng.choice(FILLER, 8)) + list(rng.choice(signal, 3))
-            rng.shuffle(words)
-            writer.writerow([" ".join(words), label])
+    data = write_reviews(folder / "reviews.csv", n=200)
     layer = f'{{ type = "{cell}", units = 6 }}'
     if bidirectional:
         layer = f'{{ type = "Bidirectional", layer = {layer} }}'
