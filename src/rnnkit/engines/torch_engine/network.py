@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import layers as L
+from ...layers.merging import Merge
 from ...layers.stack import run_stack
 from .bidirectional import TorchBidirectional
 from .convolution import TorchConv1D
@@ -18,6 +19,7 @@ from .core import (
     TorchMasking,
 )
 from .dropout_masks import NumpyMasks
+from .merging import TorchMerge
 from .normalization import TorchLayerNormalization
 from .pooling import (
     TorchGlobalAveragePooling1D,
@@ -37,7 +39,8 @@ _BUILDERS = [(L.InputLayer, TorchInput), (L.Embedding, TorchEmbedding), (L.Dense
              (L.GlobalMaxPooling1D, TorchGlobalMaxPooling1D),
              (L.GlobalAveragePooling1D, TorchGlobalAveragePooling1D),
              (L.MaxPooling1D, TorchMaxPooling1D), (L.LayerNormalization, TorchLayerNormalization),
-             (L.Activation, TorchActivation), (L.Masking, TorchMasking), (L.Flatten, TorchFlatten)]
+             (L.Activation, TorchActivation), (L.Masking, TorchMasking), (L.Flatten, TorchFlatten),
+             (Merge, TorchMerge)]
 
 
 def build_module(layer, masks=None, share: bool = True) -> nn.Module:
