@@ -12,6 +12,7 @@ load here, for the layers rnnkit has. rnnkit-only options ride in metadata.json 
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import tempfile
 import warnings
@@ -26,6 +27,8 @@ from .files import (CONFIG_NAME, METADATA_NAME, Archive, ModelFileError, check_e
 from .h5_layout import WeightsMismatchError
 from .keras_format import UnsupportedModelError
 
+_log = logging.getLogger("rnnkit")
+
 #: The Keras release whose .keras layout this writer reproduces (and was checked against).
 KERAS_FORMAT_VERSION = "3.15.1"
 
@@ -39,9 +42,11 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
     path = os.fspath(filepath)
     _check_save_format(path, save_format)
     if legacy_h5.is_legacy_path(path):
-        warnings.warn("You are saving your model as an HDF5 file via `model.save()`. This file "
-                      "format is considered legacy; Keras recommends the native format, e.g. "
-                      "`model.save('my_model.keras')`", UserWarning, stacklevel=3)
+        # Keras 3 logs this (absl logging), it does not warn: a notebook run with warnings
+        # as errors saves .h5 checkpoints there, so it must here too
+        _log.warning("You are saving your model as an HDF5 file via `model.save()`. This file "
+                     "format is considered legacy. We recommend using instead the native Keras "
+                     "format, e.g. `model.save('my_model.keras')`")
         legacy_h5.save_model(model, path, overwrite, include_optimizer, KERAS_FORMAT_VERSION)
         return
     if not path.endswith(".keras"):

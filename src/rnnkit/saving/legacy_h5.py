@@ -23,6 +23,7 @@ Writes are atomic; nothing is ever pickled.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import warnings
 
@@ -184,8 +185,10 @@ def load_model(path: str, compile: bool):
             return model, None
         training_config = _json_attr(f, "training_config", path)
         if training_config is None:
-            warnings.warn(f"{path}: no training configuration found in the save file, so the "
-                          f"model was *not* compiled; compile it manually", stacklevel=3)
+            # logged, as Keras 3 does: a model saved uncompiled is no mistake to raise on
+            logging.getLogger("rnnkit").warning(
+                f"{path}: no training configuration found in the save file, so the model was "
+                f"*not* compiled; compile it manually")
             return model, None
         try:
             model.compile(**keras_format.compile_from_legacy(training_config))
