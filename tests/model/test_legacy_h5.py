@@ -59,7 +59,7 @@ def _binary_model():
     return model
 
 
-# ---- real Keras 3 ---------------------------------------------------------------------------------
+# ---- real Keras 3 --------------------------------------------------------------------------------
 @pytest.mark.oracle
 def test_keras_reads_rnnkit_h5(keras, data, tmp_path):
     x, y = data
@@ -117,8 +117,8 @@ def test_the_file_has_keras_layout(keras, data, tmp_path):
     layouts = {}
     for name in models:
         with h5py.File(tmp_path / f"{name}.h5") as f:
-            items = []
-            f.visititems(lambda key, obj: items.append((key, getattr(obj, "shape", None))))
+            items: list = []
+            f.visititems(lambda key, obj, out=items: out.append((key, getattr(obj, "shape", None))))
             layouts[name] = (sorted(f.attrs), items,
                              _entry_keys(json.loads(f.attrs["model_config"])),
                              legacy_h5._read_names(f["optimizer_weights"], "weight_names"))
@@ -159,7 +159,7 @@ def test_save_weights_refuses_plain_h5_as_keras_does(keras, tmp_path):
         ours.save_weights(tmp_path / "w.h5")
 
 
-# ---- files tf.keras 2 wrote ------------------------------------------------------------------------
+# ---- files tf.keras 2 wrote ----------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["lstm_adam", "gru_sgd"])
 def test_tf_keras_2_model_files_load(name):
     model = rnnkit.models.load_model(FIXTURES / f"{name}.h5")
@@ -222,7 +222,7 @@ def test_keras_2_recurrent_options(tmp_path):
         in _one_line(e)
 
 
-# ---- rnnkit ⇄ rnnkit ------------------------------------------------------------------------------
+# ---- rnnkit ⇄ rnnkit -----------------------------------------------------------------------------
 def test_round_trip_resumes_training_exactly(data, tmp_path, caplog):
     x, y = data
     model = _every_recurrent_model(rnnkit)
@@ -324,7 +324,7 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
         model.save(path, overwrite=False)
 
 
-# ---- errors: one line, naming the problem and the fix -------------------------------------------------
+# ---- errors: one line, naming the problem and the fix --------------------------------------------
 def test_a_weights_file_given_to_load_model(tmp_path):
     with pytest.raises(ModelFileError) as e:
         rnnkit.models.load_model(FIXTURES / "weights_only.h5")

@@ -298,7 +298,7 @@ def _json_attr(f: h5py.File, key: str, path: str):
         raise ModelFileError(f"{path}: the {key} attribute is not valid JSON ({e})") from None
 
 
-# ---- optimizer weights ----------------------------------------------------------------------------
+# ---- optimizer weights ---------------------------------------------------------------------------
 def _read_optimizer(f: h5py.File, model, path: str) -> list[np.ndarray] | None:
     """The optimizer's variables in Keras 3's order (None: the file has none, or their
     layout is one rnnkit cannot map, which is warned about)."""
