@@ -350,18 +350,22 @@ class Sequential:
         from .saving import keras_format
         return keras_format.sequential_from_config(config)
 
-    def save(self, filepath, overwrite: bool = True) -> None:
-        """Write a Keras 3 ``.keras`` file (config, metadata, weights, optimizer state)."""
+    def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True,
+             save_format=None) -> None:
+        """Write a Keras 3 ``.keras`` file (config, metadata, weights, optimizer state), or a
+        legacy HDF5 model file for a path ending ``.h5``/``.hdf5`` (as Keras 3 does)."""
         from .saving import save_model
-        save_model(self, filepath, overwrite=overwrite)
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
+                   save_format=save_format)
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
-        """Write a Keras 3 ``.weights.h5`` file."""
+        """Write a Keras 3 ``.weights.h5`` file (Keras 3 refuses any other ending here)."""
         from .saving import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath) -> None:
-        """Read weights from a ``.weights.h5`` or ``.keras`` file into this (built) model."""
+        """Read weights from a ``.weights.h5``, ``.keras`` or legacy ``.h5`` file into this
+        (built) model."""
         from .saving import load_weights
         load_weights(self, filepath)
 

@@ -254,8 +254,9 @@ def test_weights_of_another_model(tmp_path, saved):
 def test_wrong_extensions(tmp_path):
     model = _binary_model()
     with pytest.raises(ValueError) as e:
-        model.save(tmp_path / "model.h5")
-    assert "must end in .keras" in _one_line(e)
+        model.save(tmp_path / "model.txt")
+    assert "model files end in .keras (Keras 3's format) or .h5 (the legacy format)" \
+        in _one_line(e)
     with pytest.raises(ValueError) as e:
         model.save_weights(tmp_path / "model.h5")
     assert "must end in .weights.h5" in _one_line(e)

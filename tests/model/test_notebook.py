@@ -1,11 +1,11 @@
 """The classic Keras LSTM/GRU sentiment notebook, cell by cell, with only the imports changed.
 
 The notebook (Embedding(500, 16) → LSTM(8) → Dense(1, sigmoid) on IMDB with num_words=500,
-maxlen=100; RMSprop(1e-4); best-…-model.keras checkpoints; EarlyStopping(patience=3,
-restore_best_weights=True); the dropout, two-layer and GRU variants; load_model then evaluate)
-runs here on a small synthetic stand-in for IMDB. The code inside each cell block is the
-notebook's; the assertions after it check that every call worked and that shapes and counts
-are Keras's.
+maxlen=100; RMSprop(1e-4); best-…-model.h5 checkpoints, legacy HDF5 files as the notebook names
+them; EarlyStopping(patience=3, restore_best_weights=True); the dropout, two-layer and GRU
+variants; model.save('GRU_ind.h5'); load_model then evaluate) runs here on a small synthetic
+stand-in for IMDB. The code inside each cell block is the notebook's; the assertions after it
+check that every call worked and that shapes and counts are Keras's.
 """
 
 import numpy as np
@@ -106,13 +106,13 @@ def test_lstm_gru_notebook(notebook_data, tmp_path, monkeypatch, capsys):
                           "lstm (LSTM)": ("(None, 8)", "800"),
                           "dense (Dense)": ("(None, 1)", "9")}
     assert "Total params: 8,809 (34.41 KB)" in out
-    history, stopper = _compile_and_fit(model, 'best-lstm-model.keras', train_seq,
+    history, stopper = _compile_and_fit(model, 'best-lstm-model.h5', train_seq,
                                         train_target, val_seq, val_target)
     out = capsys.readouterr().out
     assert "Epoch 1/100" in out and "1/1 ━━━━━━━━━━━━━━━━━━━━" in out
     assert " - accuracy: " in out and " - loss: " in out and " - val_loss: " in out
     _check_history(history, stopper)
-    assert (tmp_path / 'best-lstm-model.keras').is_file()
+    assert (tmp_path / 'best-lstm-model.h5').is_file()
 
     # --- LSTM with dropout -------------------------------------------------------------------
     model2 = keras.Sequential()
@@ -120,7 +120,7 @@ def test_lstm_gru_notebook(notebook_data, tmp_path, monkeypatch, capsys):
     model2.add(keras.layers.Embedding(500, 16))
     model2.add(keras.layers.LSTM(8, dropout=0.3))
     model2.add(keras.layers.Dense(1, activation='sigmoid'))
-    history2, stopper2 = _compile_and_fit(model2, 'best-dropout-model.keras', train_seq,
+    history2, stopper2 = _compile_and_fit(model2, 'best-dropout-model.h5', train_seq,
                                           train_target, val_seq, val_target)
     _check_history(history2, stopper2)
     assert model2.count_params() == 8809 and model2.layers[1].name == "lstm_1"
@@ -136,7 +136,7 @@ def test_lstm_gru_notebook(notebook_data, tmp_path, monkeypatch, capsys):
     rows = _rows(capsys.readouterr().out)
     assert rows["lstm_2 (LSTM)"] == ("(None, 100, 8)", "800")
     assert rows["lstm_3 (LSTM)"] == ("(None, 8)", "544")
-    history3, stopper3 = _compile_and_fit(model3, 'best-2rnn-model.keras', train_seq,
+    history3, stopper3 = _compile_and_fit(model3, 'best-2rnn-model.h5', train_seq,
                                           train_target, val_seq, val_target)
     _check_history(history3, stopper3)
 
@@ -149,13 +149,18 @@ def test_lstm_gru_notebook(notebook_data, tmp_path, monkeypatch, capsys):
     model4.summary()
     rows = _rows(capsys.readouterr().out)
     assert rows["gru (GRU)"] == ("(None, 8)", "624")
-    history4, stopper4 = _compile_and_fit(model4, 'best-gru-model.keras', train_seq,
+    history4, stopper4 = _compile_and_fit(model4, 'best-gru-model.h5', train_seq,
                                           train_target, val_seq, val_target)
     _check_history(history4, stopper4)
+    model4.save('GRU_ind.h5')
+    gru_model = keras.models.load_model('GRU_ind.h5')
+    np.testing.assert_array_equal(gru_model.predict(val_seq, verbose=0),
+                                  model4.predict(val_seq, verbose=0))
+    assert gru_model.optimizer.iterations == model4.optimizer.iterations
 
     # --- the last cell: the best two-layer model on the test set ------------------------------
     test_seq = pad_sequences(test_input, maxlen=100)
-    rnn_model = keras.models.load_model('best-2rnn-model.keras')
+    rnn_model = keras.models.load_model('best-2rnn-model.h5')
     result = rnn_model.evaluate(test_seq, test_target)
     assert isinstance(result, list) and len(result) == 2 and 0.0 <= result[1] <= 1.0
     # the checkpoint holds the best epoch, which is also what EarlyStopping restored

@@ -28,11 +28,13 @@ class ModelCheckpoint(MonitorCallback):
         self.verbose = verbose
         self.save_best_only, self.save_weights_only = bool(save_best_only), bool(save_weights_only)
         _KERAS_ONLY.check_all("ModelCheckpoint", save_freq=save_freq)
-        suffixes = (".weights.h5",) if save_weights_only else (".keras",)
+        # Keras 3's endings: .weights.h5 for weights; .keras or a legacy .h5 model file (not
+        # .hdf5, which Keras's checkpoint refuses though model.save takes it)
+        suffixes = (".weights.h5",) if save_weights_only else (".keras", ".h5")
         if not self.filepath.endswith(suffixes):
             kind = "weights file" if save_weights_only else "model file"
-            raise ValueError(f"ModelCheckpoint: a {kind} path must end in {suffixes[0]}, "
-                             f"got {self.filepath!r}")
+            raise ValueError(f"ModelCheckpoint: a {kind} path must end in "
+                             f"{' or '.join(suffixes)}, got {self.filepath!r}")
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

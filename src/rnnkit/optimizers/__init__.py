@@ -114,10 +114,13 @@ class Optimizer:
         return head if self._schedule is not None else head + [np.array(self._lr, np.float32)]
 
     def _ordered_slots(self) -> list[np.ndarray]:
+        return self.order_slots(self.slots) if self.built else []
+
+    def order_slots(self, slots: dict[str, list]) -> list:
+        """``slots`` ({slot name: one entry per weight}) flattened in Keras's variable order; the
+        entries may be arrays or anything else (a legacy .h5 file's variable names)."""
         # Keras adds one slot list per add_optimizer_variables call (see each subclass).
-        if not self.built:
-            return []
-        return [s for name in self.active_slots() for s in self.slots[name]]
+        return [s for name in self.active_slots() for s in slots[name]]
 
     def set_variables(self, values: list[np.ndarray]) -> None:
         """Load a Keras optimizer variable list; shapes must match the built slots."""
@@ -280,12 +283,10 @@ class Adam(Optimizer):
     def active_slots(self):
         return ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 
-    def _ordered_slots(self):
+    def order_slots(self, slots):
         # Keras creates m and v in one call, interleaved per weight: m₀ v₀ m₁ v₁ … then v̂
-        if not self.built:
-            return []
-        pairs = [s for mv in zip(self.slots["momentum"], self.slots["velocity"]) for s in mv]
-        return pairs + (self.slots["velocity_hat"] if self.amsgrad else [])
+        pairs = [s for mv in zip(slots["momentum"], slots["velocity"]) for s in mv]
+        return pairs + (slots["velocity_hat"] if self.amsgrad else [])
 
     def begin_step(self, lr):
         t = np.float32(self.iterations + 1)

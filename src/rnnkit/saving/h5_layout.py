@@ -47,6 +47,12 @@ def _children(obj) -> list[tuple[str, object]]:
     return [(a, getattr(obj, a)) for a in _CHILD_ATTRIBUTES if getattr(obj, a, None) is not None]
 
 
+def child_objects(obj) -> list[tuple[str, object]]:
+    """(attribute, object) for each nested object of ``obj`` that owns weights or assets: an
+    RNN's ``cell``, a Bidirectional's ``forward_layer`` and ``backward_layer``, …"""
+    return _children(obj)
+
+
 def object_paths(layers) -> list[tuple[str, object]]:
     """(path, object) for every layer and every nested object Keras saves state for:
     ``layers/lstm``, ``layers/lstm/cell``, ``layers/bidirectional/forward_layer`` … — the paths

@@ -8,6 +8,12 @@ separately as *extras* (stored in metadata.json, which Keras ignores) and return
 
 Reading: Keras-only options at neutral values (no regularizer, not stateful, …) are dropped;
 any other value rnnkit cannot honour is refused with a one-line error naming the option.
+
+The legacy .h5 form (Keras 2, tf.keras, Keras 3's legacy saver) is the same config with older
+spellings: layer entries without ``module``, ``batch_input_shape`` on the first layer, the
+training config beside the model config with the optimizer as ``optimizer_config``.
+``model_to_legacy_json`` and ``model_from_legacy_json`` translate it to and from this module's
+Keras 3 form, so there is one reader of layer configs.
 """
 
 from __future__ import annotations
@@ -90,8 +96,11 @@ KERAS_ONLY_NEUTRAL = {
 }
 # Reading: those at their neutral values, or at None (Keras's "unset"), are dropped, as are
 # options that do not change the math whatever their value; any other value is refused.
-_READ = KerasOptions(ignored=frozenset({"unroll", "dtype"}), defaults=KERAS_ONLY_NEUTRAL,
-                     none_is_off=True)
+# Keras 2's recurrent options, as legacy .h5 configs carry them: ``implementation`` (1 or 2)
+# only chose how the gate products were grouped; ``time_major`` is off unless the inputs were
+# (time, batch, …), which rnnkit's are not.
+_READ = KerasOptions(ignored=frozenset({"unroll", "dtype", "implementation"}),
+                     defaults={**KERAS_ONLY_NEUTRAL, "time_major": False}, none_is_off=True)
 _NESTED_LAYER_KEYS = ("layer", "backward_layer", "cell")
 
 
@@ -478,3 +487,84 @@ def model_from_keras_json(top: dict, extras: dict | None = None):
         raise UnsupportedModelError(f"rnnkit loads Sequential models; this file holds a "
                                     f"{kind!r} model")
     return sequential_from_config(top.get("config", {}), extras)
+
+
+# ---- the legacy .h5 form (Keras 2 / tf.keras, Keras 3's legacy saver) ----------------------------
+# tf.keras's optimizer configs say how it ran (jit_compile) and which of its two optimizer
+# classes it used (is_legacy_optimizer, same math for these optimizers); Keras 2's ``decay`` (a
+# 1/t learning-rate decay) has no rnnkit counterpart unless it is off.
+_LEGACY_OPTIMIZER = KerasOptions(ignored=frozenset({"jit_compile", "is_legacy_optimizer"}),
+                                 defaults={"decay": 0.0})
+
+
+def model_to_legacy_json(model) -> tuple[dict, dict | None, dict]:
+    """(model_config, training_config or None, extras) as Keras 3's legacy saver writes them:
+    the Keras 3 config with its top-level layer entries reduced to class_name and config."""
+    top, extras = model_to_keras_json(model)
+    config = dict(top["config"])
+    config["layers"] = [{"class_name": e["class_name"], "config": e["config"]}
+                        for e in config["layers"]]
+    training = None
+    if "compile_config" in top:
+        training = dict(top["compile_config"])
+        optimizer = training.pop("optimizer")
+        training["optimizer_config"] = {"class_name": optimizer["class_name"],
+                                        "config": optimizer["config"]}
+    return {"class_name": top["class_name"], "config": config}, training, extras
+
+
+def model_from_legacy_json(model_config: dict, extras: dict | None = None):
+    """An (uncompiled) model from a legacy .h5 file's model_config, through the Keras 3 reader."""
+    top = dict(model_config)
+    config = top.get("config") or {}
+    if isinstance(config, list):  # Keras <= 2.2 wrote a Sequential's config as its layer list
+        config = {"name": "sequential", "layers": config}
+    top["config"] = {**config, "layers": _legacy_input_entries(config.get("layers") or [])}
+    return model_from_keras_json(top, extras)
+
+
+def _legacy_input_entries(entries: list) -> list:
+    """Keras 2 put the input shape on the first layer (``batch_input_shape``); Keras 3 has an
+    InputLayer entry for it. tf.keras wrote both, older Keras only the first."""
+    out: list = []
+    for entry in entries:
+        config = dict(entry.get("config") or {})
+        if entry.get("class_name") != "InputLayer":
+            shape = config.pop("batch_input_shape", None)
+            if shape is not None and not out:
+                out.append({"class_name": "InputLayer",
+                            "config": {"batch_shape": shape,
+                                       "name": f"{config.get('name', 'layer')}_input"}})
+        out.append({**entry, "config": config})
+    return out
+
+
+def compile_from_legacy(training_config: dict) -> dict:
+    """Keyword arguments for ``model.compile`` from a legacy .h5 file's training_config."""
+    config = {k: v for k, v in training_config.items() if k != "optimizer_config"}
+    config["optimizer"] = _legacy_optimizer(training_config.get("optimizer_config", "rmsprop"))
+    for key in ("metrics", "weighted_metrics"):
+        if training_config.get(key) is not None:
+            config[key] = [_legacy_metric(m) for m in _flat(training_config[key])]
+    return compile_from_keras(config)
+
+
+def _legacy_optimizer(spec):
+    if not isinstance(spec, dict):
+        return spec
+    # tf.keras 2.11+ registered its optimizers as "Custom>Adam"; Keras <= 2.2 said "lr"
+    name = str(spec.get("class_name")).removeprefix("Custom>")
+    config = dict(spec.get("config") or {})
+    if "lr" in config and "learning_rate" not in config:
+        config["learning_rate"] = config.pop("lr")
+    _LEGACY_OPTIMIZER.pop(f"optimizer {name}", config, UnsupportedModelError)
+    return {"class_name": name, "config": config}
+
+
+def _legacy_metric(spec):
+    """tf.keras saved ``metrics=["accuracy"]`` as the MeanMetricWrapper it resolved the name to;
+    its name (or its function's name) is what ``compile`` resolves again."""
+    if isinstance(spec, dict) and spec.get("class_name") == "MeanMetricWrapper":
+        config = spec.get("config") or {}
+        return config["name"] if config.get("name") in ("accuracy", "acc") else config.get("fn")
+    return spec
