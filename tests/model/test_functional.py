@@ -336,6 +336,28 @@ def test_masked_dag_files_both_ways(keras, tmp_path):
 
 
 @pytest.mark.oracle
+def test_keras_masked_concatenate_graph_loads_here(keras, tmp_path):
+    """Keras's mask operations around a Concatenate of masked branches, and a shared Dense."""
+    x = masked_ids()
+    theirs = dag(keras, keras.layers.Concatenate)
+    theirs.save(tmp_path / "theirs.keras")
+    ours = rnnkit.models.load_model(tmp_path / "theirs.keras")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                               atol=1e-5)
+    ours.save(tmp_path / "ours.keras")
+    again = keras.models.load_model(tmp_path / "ours.keras")
+    np.testing.assert_allclose(again.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                               atol=1e-5)
+
+
+def test_insight_refuses_a_graph():
+    from rnnkit.insight.passes import model_input
+    with pytest.raises(ValueError) as e:
+        model_input(dag(rnnkit, TinyConcat), masked_ids())
+    assert "looks inside chains of layers only" in _one_line(e)
+
+
+@pytest.mark.oracle
 def test_our_graph_config_is_keras_config(keras):
     """The graph as Keras 3 writes it: each layer's entry keys, name, build shape and inbound
     nodes (tensors with shape, dtype and history; call keywords), input and output layers.
