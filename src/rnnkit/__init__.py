@@ -8,7 +8,7 @@ from . import datasets, preprocessing
 from .random import set_random_seed
 from . import callbacks, losses, metrics, models, optimizers, saving, scratch
 from .layers import Input
-from .model import Sequential
+from .model import Model, Sequential
 from .classifier import TextClassifier, load_classifier
 
 __version__ = "0.1.0"
@@ -16,4 +16,4 @@ __version__ = "0.1.0"
 __all__ = ["activations", "config", "initializers", "layers", "utils", "set_random_seed",
            "datasets", "preprocessing",
            "callbacks", "losses", "metrics", "models", "optimizers", "saving", "scratch", "Input",
-           "Sequential", "TextClassifier", "load_classifier"]
+           "Model", "Sequential", "TextClassifier", "load_classifier"]

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .layers.base import Layer
-from .layers.stack import run_stack
+from .functional.graph import Graph
+from .functional.walk import backward_graph, run_graph
 
 
 def relative_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-5) -> float:
@@ -68,36 +69,48 @@ def _as_list(y):
 
 
 @dataclass
-class StackRun:
-    """Forward and backward through layers applied in order, with Keras's mask propagation."""
+class GraphRun:
+    """Forward and backward through a graph of layers (a chain for a list of layers), with
+    Keras's mask propagation: the walk every engine runs (functional/walk.py)."""
 
-    layers: list
+    graph: Graph
     training: bool = False
     seed: int = 0
 
+    @property
+    def layers(self) -> list:
+        return self.graph.layers
+
     def forward(self, x, mask=None):
         """The output alone (each layer's ``forward``)."""
-        return run_stack(self.layers, x, lambda layer, x, mask: (
+        return _one(run_graph(self.graph, self.layers, [x], lambda layer, x, mask: (
             self._ready(layer, x).forward(x, training=self.training, mask=mask), None),
-            mask)[0]
+            [mask])[0])
 
     def forward_train(self, x, mask=None):
-        """(output, one cache per layer), the same dropout masks as ``forward`` draws."""
-        return run_stack(self.layers, x, lambda layer, x, mask: self._ready(
-            layer, x).forward_train(x, training=self.training, mask=mask), mask)
+        """(output, one cache per call), the same dropout masks as ``forward`` draws."""
+        outputs, caches = run_graph(self.graph, self.layers, [x], lambda layer, x, mask: self._ready(
+            layer, x).forward_train(x, training=self.training, mask=mask), [mask])
+        return _one(outputs), caches
 
     def _ready(self, layer, x):
         """``layer`` built and reseeded, so every pass draws the same dropout masks."""
         _reseed(layer, self.seed + 10 * self.layers.index(layer))
-        layer.ensure_built(_batchless_shape(x))
+        if not layer.built:
+            layer.ensure_built(_batchless_shape(x))
         return layer
 
     def backward(self, dy, caches):
-        """(dL/dx, each layer's weight gradients) for the pass that made ``caches``."""
-        grads = [None] * len(self.layers)
-        for i in reversed(range(len(self.layers))):
-            dy, grads[i] = self.layers[i].backward(dy, caches[i])
-        return dy, grads
+        """(dL/dx, each layer's weight gradients, summed over its calls) for the pass that
+        made ``caches``."""
+        d_inputs, grads = backward_graph(self.graph, self.layers, caches,
+                                         [dy] if len(self.graph.outputs) == 1 else list(dy))
+        return d_inputs[0], [g if g is not None else [np.zeros_like(w) for w in layer.params()]
+                             for layer, g in zip(self.layers, grads)]
+
+
+def _one(outputs: list):
+    return outputs[0] if len(outputs) == 1 else outputs
 
 
 def _batchless_shape(x):
@@ -155,12 +168,14 @@ def check_gradients(layers, x, mask=None, training=False, seed=0, eps=1e-4,
                     check_input=True) -> dict[str, float]:
     """Relative error of every weight's (and the input's) analytic gradient, by name.
 
-    ``layers`` is one float64 layer or a list applied in order. Float inputs are checked too
-    (in float64) unless ``check_input`` is False; integer ids (an Embedding) have no gradient.
+    ``layers`` is one float64 layer, a list applied in order, or a model (its compute graph: a
+    Functional model's branches, merges and shared layers). Float inputs are checked too (in
+    float64) unless ``check_input`` is False; integer ids (an Embedding) have no gradient.
     ``x`` is a list for a first layer that merges several inputs (each checked by name).
     """
-    stack = StackRun(list(layers) if isinstance(layers, (list, tuple)) else [layers],
-                     training, seed)
+    graph = layers.graph if hasattr(layers, "graph") else Graph.chain(
+        list(layers) if isinstance(layers, (list, tuple)) else [layers])
+    stack = GraphRun(graph, training, seed)
     _require_float64(stack.layers)
     x = _float64_input(x)
     outputs = _as_list(stack.forward(x, mask))

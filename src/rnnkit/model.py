@@ -1,4 +1,9 @@
-"""Sequential: a stack of layers with Keras's model API.
+"""Model and Sequential: layers with Keras's model API.
+
+``Model`` holds what every model shares (weights, compile, fit/evaluate/predict, files);
+``Sequential`` is a stack of layers and ``Functional`` (functional/model.py, what
+``Model(inputs, outputs)`` makes) a graph of them. Both hand the engines a ``graph``
+(functional/graph.py): Sequential's is a chain.
 
 The model is a description — layers, their configs and weights (Keras layout), the compiled
 loss, optimizer and metrics. Computing is delegated: ``fit``/``evaluate``/``predict`` run the
@@ -16,6 +21,8 @@ from . import losses as losses_module
 from . import optimizers as optimizers_module
 from . import training
 from .keras_options import KerasOptions
+from .functional.graph import Graph
+from .functional.symbolic import KerasTensor, is_symbolic
 from .layers import InputLayer, Layer
 from .naming import unique_name
 
@@ -26,15 +33,30 @@ COMPILE_KERAS_ONLY = KerasOptions(
     defaults={"steps_per_execution": 1, "loss_weights": None})
 
 
-class Sequential:
-    """``Sequential([layers.Embedding(500, 16), layers.LSTM(8), layers.Dense(1, "sigmoid")])``."""
+class Model:
+    """What every model shares: weights, compile, fit/evaluate/predict, summary and files.
 
-    def __init__(self, layers=None, trainable: bool = True, name: str | None = None):
-        self.name = name or unique_name("sequential")
+    ``Model(inputs, outputs)`` makes a ``Functional`` model (a graph of layers), as in Keras;
+    ``Sequential`` is the other kind. A model provides ``layers``, ``compute_layers`` (what an
+    engine runs), ``preprocessing_layers`` (run on the host first), ``graph`` (the compute
+    layers' calls, functional/graph.py) and its shapes.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model:        # Keras's Model(inputs, outputs) is a Functional model
+            from .functional.model import Functional
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Model":
+        """``Model.from_config``: a Functional model, as Keras makes one."""
+        from .functional.model import Functional
+        return Functional.from_config(config)
+
+    def _init_state(self, name: str, trainable: bool) -> None:
+        self.name = name
         self.trainable = bool(trainable)
-        self.input_layer: InputLayer | None = None
-        self._layers: list[Layer] = []
-        self.build_input_shape: tuple | None = None
         self.optimizer = None
         self.loss = None
         self.compiled = False
@@ -50,54 +72,6 @@ class Sequential:
         #: Keras ignores), JSON values only: ``rnnkit train`` records the classes (label values
         #: in output order, display names) and the recipe there, so one file is a classifier.
         self.metadata: dict = {}
-        for layer in layers or []:
-            self.add(layer)
-
-    # ---- structure -------------------------------------------------------------------------------
-    @property
-    def layers(self) -> list[Layer]:
-        """The layers, without the Input (as in Keras)."""
-        return list(self._layers)
-
-    @property
-    def built(self) -> bool:
-        return self.build_input_shape is not None
-
-    def add(self, layer: Layer) -> None:
-        """Append a layer; an ``Input`` may only come first."""
-        if isinstance(layer, InputLayer):
-            if self._layers or self.input_layer is not None:
-                raise ValueError("an Input must be the first thing added to a Sequential model")
-            self.input_layer = layer
-            self.build((layer.batch_size,) + layer.shape)
-            return
-        if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add expects a rnnkit layer, got {layer!r}")
-        if layer.preprocessing and self.compute_layers:
-            raise ValueError(f"{type(layer).__name__} {layer.name!r} is a preprocessing layer; "
-                             f"add it before {self.compute_layers[0].name!r} (preprocessing "
-                             f"layers come first, before every layer the engine runs)")
-        if any(existing.name == layer.name for existing in self._layers):
-            raise ValueError(f"all layers of a model need unique names; {layer.name!r} is "
-                             f"already in {self.name!r}")
-        if not self._layers and self.input_layer is None and layer.input_shape_hint is not None:
-            self.input_layer = InputLayer(shape=layer.input_shape_hint)  # Keras 2's input_shape=
-        self._layers.append(layer)
-        if self.input_layer is not None or self.built:
-            self.build(self.build_input_shape or (self.input_layer.batch_size,)
-                       + self.input_layer.shape)
-
-    @property
-    def preprocessing_layers(self) -> list[Layer]:
-        """The leading preprocessing layers (e.g. TextVectorization), run on the host."""
-        count = next((i for i, layer in enumerate(self._layers) if not layer.preprocessing),
-                     len(self._layers))
-        return self._layers[:count]
-
-    @property
-    def compute_layers(self) -> list[Layer]:
-        """The layers an engine runs: every layer after the preprocessing ones."""
-        return self._layers[len(self.preprocessing_layers):]
 
     def preprocess(self, x):
         """Raw inputs through the preprocessing layers (strings → ids), else ``x`` unchanged.
@@ -116,78 +90,15 @@ class Sequential:
             x = layer.forward(x)
         return x
 
-    def pop(self) -> Layer:
-        if not self._layers:
-            raise ValueError(f"model {self.name!r} has no layers to pop")
-        return self._layers.pop()
-
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        layers = self.layers
         if index is not None:
-            return self._layers[index]
-        for layer in self._layers:
+            return layers[index]
+        for layer in layers:
             if layer.name == name:
                 return layer
         raise ValueError(f"no layer named {name!r}; the layers are "
-                         f"{', '.join(l.name for l in self._layers)}")
-
-    # ---- shapes ---------------------------------------------------------------------------------
-    def build(self, input_shape) -> None:
-        """Build every layer for ``input_shape`` (batch axis first, e.g. ``(None, 100)``)."""
-        shape = tuple(input_shape)
-        for layer in self._layers:
-            if not isinstance(shape, tuple):
-                raise ValueError(f"layer before {layer.name!r} returns several outputs "
-                                 f"(return_state=True?); a Sequential layer must return one")
-            layer.ensure_built(shape)
-            shape = _as_shape(layer.compute_output_shape(shape))
-        self.build_input_shape = tuple(input_shape)
-
-    def build_for_data(self, x: np.ndarray, batch_size: int) -> None:
-        """Build from the first batch's shape (Keras's lazy build), or check x fits the build."""
-        if not self._layers:
-            raise ValueError(f"model {self.name!r} has no layers; add some before using it")
-        if self.preprocessing_layers and not self.built:
-            raise ValueError(f"model {self.name!r} starts with a preprocessing layer and is not "
-                             f"built; call it on raw inputs (e.g. texts) first, or add an Input")
-        if not self.built or any(not layer.built for layer in self._layers):
-            self.build(self.build_input_shape or (min(batch_size, len(x)),) + x.shape[1:])
-        expected = self.compute_input_shape[1:]
-        if len(expected) != x.ndim - 1:
-            raise ValueError(f"model {self.name!r} expects inputs of shape "
-                             f"{_shape_str((None,) + expected)}, got {x.shape}")
-
-    def layer_output_shapes(self) -> list:
-        """Each layer's output shape for the built input shape (None entries if unbuilt)."""
-        if not self.built:
-            return [None] * len(self._layers)
-        shapes, shape = [], self.build_input_shape
-        for layer in self._layers:
-            shape = _as_shape(layer.compute_output_shape(shape))
-            shapes.append(shape)
-        return shapes
-
-    @property
-    def compute_input_shape(self) -> tuple | None:
-        """The input shape of the first computing layer (after preprocessing)."""
-        shape = self.build_input_shape
-        for layer in self.preprocessing_layers if shape is not None else ():
-            shape = _as_shape(layer.compute_output_shape(shape))
-        return shape
-
-    def layer_input_shapes(self) -> list:
-        if not self.built:
-            return [None] * len(self._layers)
-        return [self.build_input_shape] + self.layer_output_shapes()[:-1]
-
-    @property
-    def output_shape(self):
-        return self.layer_output_shapes()[-1] if self._layers else None
-
-    def compute_output_shape(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self._layers:
-            shape = _as_shape(layer.compute_output_shape(shape))
-        return shape
+                         f"{', '.join(l.name for l in layers)}")
 
     def check_targets(self, y: np.ndarray, what: str = "y") -> None:
         """The loss's label checks against the model's output shape (one-line errors)."""
@@ -199,13 +110,13 @@ class Sequential:
     # ---- weights --------------------------------------------------------------------------------
     @property
     def weights(self) -> list[np.ndarray]:
-        return [w for layer in self._layers for w in layer.params()]
+        return [w for layer in self.layers for w in layer.params()]
 
     @property
     def trainable_weights(self) -> list[np.ndarray]:
         if not self.trainable:
             return []
-        return [w for layer in self._layers if layer.trainable for w in layer.params()]
+        return [w for layer in self.layers if layer.trainable for w in layer.params()]
 
     @property
     def non_trainable_weights(self) -> list[np.ndarray]:
@@ -330,6 +241,9 @@ class Sequential:
 
     def __call__(self, x, training: bool = False) -> np.ndarray:
         """Forward pass on one batch (``training=True`` turns dropout on)."""
+        if is_symbolic(x):
+            raise TypeError(f"model {self.name!r} was called on symbolic tensors; rnnkit does "
+                            f"not nest models — call its layers on them instead")
         x = np.asarray(self.preprocess(x))
         self.build_for_data(x, len(x))
         return self.engine.forward(x, training=training)
@@ -339,16 +253,6 @@ class Sequential:
         """Print Keras's summary table (layers, output shapes, parameter counts, totals)."""
         from .summary import print_summary
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
-
-    def get_config(self) -> dict:
-        """Keras's Sequential config (layer entries with rnnkit-only options folded in)."""
-        from .saving import keras_format
-        return keras_format.sequential_config(self)
-
-    @classmethod
-    def from_config(cls, config: dict) -> "Sequential":
-        from .saving import keras_format
-        return keras_format.sequential_from_config(config)
 
     def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True,
              save_format=None) -> None:
@@ -383,9 +287,151 @@ class Sequential:
         export_model(self, filepath, format=format, verbose=verbose,
                      input_signature=input_signature, **kwargs)
 
+
+
+class Sequential(Model):
+    """``Sequential([layers.Embedding(500, 16), layers.LSTM(8), layers.Dense(1, "sigmoid")])``."""
+
+    keras_class_name = "Sequential"
+
+    def __init__(self, layers=None, trainable: bool = True, name: str | None = None):
+        self._init_state(name or unique_name("sequential"), trainable)
+        self.input_layer: InputLayer | None = None
+        self._layers: list[Layer] = []
+        self.build_input_shape: tuple | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # ---- structure -------------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers, without the Input (as in Keras)."""
+        return list(self._layers)
+
+    @property
+    def built(self) -> bool:
+        return self.build_input_shape is not None
+
+    def add(self, layer: Layer) -> None:
+        """Append a layer; an ``Input`` may only come first."""
+        if isinstance(layer, KerasTensor):      # Input(...): Keras adds its InputLayer
+            layer = _input_layer_of(layer)
+        if isinstance(layer, InputLayer):
+            if self._layers or self.input_layer is not None:
+                raise ValueError("an Input must be the first thing added to a Sequential model")
+            self.input_layer = layer
+            self.build((layer.batch_size,) + layer.shape)
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a rnnkit layer, got {layer!r}")
+        if layer.preprocessing and self.compute_layers:
+            raise ValueError(f"{type(layer).__name__} {layer.name!r} is a preprocessing layer; "
+                             f"add it before {self.compute_layers[0].name!r} (preprocessing "
+                             f"layers come first, before every layer the engine runs)")
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(f"all layers of a model need unique names; {layer.name!r} is "
+                             f"already in {self.name!r}")
+        if not self._layers and self.input_layer is None and layer.input_shape_hint is not None:
+            self.input_layer = InputLayer(shape=layer.input_shape_hint)  # Keras 2's input_shape=
+        self._layers.append(layer)
+        if self.input_layer is not None or self.built:
+            self.build(self.build_input_shape or (self.input_layer.batch_size,)
+                       + self.input_layer.shape)
+
+    @property
+    def preprocessing_layers(self) -> list[Layer]:
+        """The leading preprocessing layers (e.g. TextVectorization), run on the host."""
+        count = next((i for i, layer in enumerate(self._layers) if not layer.preprocessing),
+                     len(self._layers))
+        return self._layers[:count]
+
+    @property
+    def compute_layers(self) -> list[Layer]:
+        """The layers an engine runs: every layer after the preprocessing ones."""
+        return self._layers[len(self.preprocessing_layers):]
+
+    def pop(self) -> Layer:
+        if not self._layers:
+            raise ValueError(f"model {self.name!r} has no layers to pop")
+        return self._layers.pop()
+
+    @property
+    def graph(self) -> Graph:
+        """The compute layers as the chain the engines walk."""
+        return Graph.chain(self.compute_layers)
+
+    # ---- shapes ---------------------------------------------------------------------------------
+    def build(self, input_shape) -> None:
+        """Build every layer for ``input_shape`` (batch axis first, e.g. ``(None, 100)``)."""
+        shape = tuple(input_shape)
+        for layer in self._layers:
+            if not isinstance(shape, tuple):
+                raise ValueError(f"layer before {layer.name!r} returns several outputs "
+                                 f"(return_state=True?); a Sequential layer must return one")
+            layer.ensure_built(shape)
+            shape = _as_shape(layer.compute_output_shape(shape))
+        self.build_input_shape = tuple(input_shape)
+
+    def build_for_data(self, x: np.ndarray, batch_size: int) -> None:
+        """Build from the first batch's shape (Keras's lazy build), or check x fits the build."""
+        if not self._layers:
+            raise ValueError(f"model {self.name!r} has no layers; add some before using it")
+        if self.preprocessing_layers and not self.built:
+            raise ValueError(f"model {self.name!r} starts with a preprocessing layer and is not "
+                             f"built; call it on raw inputs (e.g. texts) first, or add an Input")
+        if not self.built or any(not layer.built for layer in self._layers):
+            self.build(self.build_input_shape or (min(batch_size, len(x)),) + x.shape[1:])
+        expected = self.compute_input_shape[1:]
+        if len(expected) != x.ndim - 1:
+            raise ValueError(f"model {self.name!r} expects inputs of shape "
+                             f"{_shape_str((None,) + expected)}, got {x.shape}")
+
+    def layer_output_shapes(self) -> list:
+        """Each layer's output shape for the built input shape (None entries if unbuilt)."""
+        if not self.built:
+            return [None] * len(self._layers)
+        shapes, shape = [], self.build_input_shape
+        for layer in self._layers:
+            shape = _as_shape(layer.compute_output_shape(shape))
+            shapes.append(shape)
+        return shapes
+
+    @property
+    def compute_input_shape(self) -> tuple | None:
+        """The input shape of the first computing layer (after preprocessing)."""
+        shape = self.build_input_shape
+        for layer in self.preprocessing_layers if shape is not None else ():
+            shape = _as_shape(layer.compute_output_shape(shape))
+        return shape
+
+    def layer_input_shapes(self) -> list:
+        if not self.built:
+            return [None] * len(self._layers)
+        return [self.build_input_shape] + self.layer_output_shapes()[:-1]
+
+    @property
+    def output_shape(self):
+        return self.layer_output_shapes()[-1] if self._layers else None
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self._layers:
+            shape = _as_shape(layer.compute_output_shape(shape))
+        return shape
+
+    # ---- description ---------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """Keras's Sequential config (layer entries with rnnkit-only options folded in)."""
+        from .saving import keras_format
+        return keras_format.sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Sequential":
+        from .saving import keras_format
+        return keras_format.sequential_from_config(config)
+
     def __repr__(self) -> str:
         return f"<Sequential name={self.name}, {len(self._layers)} layers>"
-
 
 def _metric_list(metrics) -> list:
     """compile's ``metrics`` / ``weighted_metrics``: one identifier or a list of them."""
@@ -404,6 +450,14 @@ def _is_text(x) -> bool:
     if arr.dtype.kind in "US":
         return True
     return arr.dtype == object and arr.size > 0 and isinstance(arr.flat[0], (str, bytes))
+
+
+def _input_layer_of(tensor: KerasTensor) -> InputLayer:
+    layer = tensor._keras_history.layer
+    if not isinstance(layer, InputLayer):
+        raise ValueError(f"Sequential.add takes layers or an Input; {tensor!r} is the output "
+                         f"of layer {layer.name!r} (use rnnkit.Model(inputs, outputs) for a graph)")
+    return layer
 
 
 def _as_shape(shape):

@@ -232,11 +232,19 @@ def test_unsupported_options_are_named(saved):
     assert "is not supported by rnnkit; remove it" in _one_line(e)
 
 
-def test_functional_models_are_refused(saved):
+def test_subclassed_models_are_refused(saved):
+    _rewrite_config(saved, lambda config: config.update(class_name="MyModel"))
+    with pytest.raises(ValueError) as e:
+        rnnkit.models.load_model(saved)
+    assert "loads Sequential and Functional models; this file holds a 'MyModel' model" \
+        in _one_line(e)
+
+
+def test_a_functional_config_without_its_graph_is_refused(saved):
     _rewrite_config(saved, lambda config: config.update(class_name="Functional"))
     with pytest.raises(ValueError) as e:
         rnnkit.models.load_model(saved)
-    assert "holds a 'Functional' model" in _one_line(e)
+    assert "Functional config has no input_layers or output_layers" in _one_line(e)
 
 
 def test_weights_of_another_model(tmp_path, saved):

@@ -60,4 +60,5 @@ def test_a_preprocessing_layer_may_only_come_first():
 
 
 def test_input_takes_keras_string_dtype():
-    assert layers.Input(shape=(), dtype="string").get_config()["dtype"] == "string"
+    assert layers.Input(shape=(), dtype="string").dtype == "string"
+    assert layers.InputLayer(shape=(), dtype="string").get_config()["dtype"] == "string"

@@ -1,8 +1,10 @@
 """The NumPy engine: each layer's hand-written forward and backward, then the optimizer.
 
-A train step is forward (training=True, masks flowing from layer to layer), the loss and its
-gradient, backward from the last layer down to the lowest layer that has trainable weights, and
-one optimizer update of every trainable weight in place.
+A train step walks the model's graph (functional/walk.py; a Sequential model's is a chain):
+forward (training=True, masks flowing along the edges), the loss and its gradient, backward in
+reverse order through every call that leads down to a trainable weight — the gradients of a
+tensor read twice summed, as are a shared layer's weight gradients — and one optimizer update
+of every trainable weight in place.
 
 When the output layer's activation is the one the loss fuses with (sigmoid for binary
 crossentropy, softmax for the categorical ones), the gradient enters *below* the activation as
@@ -17,12 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layers.stack import run_stack
+from ..functional.walk import backward_graph, run_graph
 from .base import Engine
 
 
 class NumpyEngine(Engine):
-    """Runs a Sequential model's layers on NumPy arrays."""
+    """Runs a model's graph of layers on NumPy arrays."""
 
     name = "numpy"
 
@@ -42,8 +44,8 @@ class NumpyEngine(Engine):
         value = loss.value(y_true, y_pred, sample_weight)
         layer_grads = self._backward(loss, (y_true, y_pred, sample_weight), caches)
         params, grads = [], []
-        for layer, g in zip(self.model.compute_layers, layer_grads):
-            if self.model.trainable and layer.trainable and layer.params():
+        for layer, g in zip(self.model.graph.layers, layer_grads):
+            if self.model.trainable and layer.trainable and layer.params() and g is not None:
                 params += layer.params()
                 grads += g
         self.model.optimizer.apply(grads, params)
@@ -62,30 +64,40 @@ class NumpyEngine(Engine):
     # ---- passes ------------------------------------------------------------------------------------
     def forward(self, x, training: bool):
         """The outputs; nothing kept (``training`` only switches dropout on)."""
-        return run_stack(self.model.compute_layers, x, lambda layer, x, mask: (
-            layer.forward(x, training=training, mask=mask), None))[0]
+        graph = self.model.graph
+        return _one(run_graph(graph, graph.layers, _as_inputs(graph, x), lambda layer, x, mask: (
+            layer.forward(x, training=training, mask=mask), None))[0])
 
     def forward_train(self, x):
-        """(outputs, one cache per layer), in training mode."""
-        return run_stack(self.model.compute_layers, x, lambda layer, x, mask: layer.forward_train(
-            x, training=True, mask=mask))
+        """(outputs, one cache per graph step), in training mode."""
+        graph = self.model.graph
+        outputs, caches = run_graph(graph, graph.layers, _as_inputs(graph, x),
+                                    lambda layer, x, mask: layer.forward_train(
+                                        x, training=True, mask=mask))
+        return _one(outputs), caches
 
     def _backward(self, loss, batch, caches) -> list:
-        """Each layer's weight gradients (None below the lowest layer with trainable weights,
-        where backward stops); ``batch`` is (y_true, y_pred, sample_weight)."""
-        layers = self.model.compute_layers
-        grads: list = [None] * len(layers)
-        lowest = next((i for i, layer in enumerate(layers)
-                       if self.model.trainable and layer.trainable and layer.params()),
-                      len(layers))
-        last = layers[-1]
-        top = len(layers)
-        if loss.fuses_with_layer(last):
-            # dL/dz = p − y enters below the activation (the cache holds z)
-            d, grads[-1] = last.backward_logits(loss.logits_gradient(*batch), caches[-1])
-            top -= 1
-        else:
-            d = loss.gradient(*batch)
-        for i in reversed(range(lowest, top)):
-            d, grads[i] = layers[i].backward(d, caches[i])
-        return grads
+        """Each compute layer's weight gradients (None for a layer backward did not reach:
+        nothing below it is trained); ``batch`` is (y_true, y_pred, sample_weight)."""
+        graph = self.model.graph
+        fused = graph.fused_output_step(loss)
+
+        # fused: dL/dz = p − y enters below the output activation (the cache holds z); nothing
+        # else reads that output, so the seed is all the gradient its step receives
+        seed = loss.logits_gradient(*batch) if fused is not None else loss.gradient(*batch)
+
+        def call(i, layer, dy, cache):
+            return layer.backward_logits(dy, cache) if i == fused else layer.backward(dy, cache)
+
+        trained = lambda layer: self.model.trainable and layer.trainable and bool(layer.params())
+        return backward_graph(graph, graph.layers, caches, [seed], call,
+                              graph.needs_backward(trained))[1]
+
+
+def _as_inputs(graph, x) -> list:
+    """The graph's input values: a list as given for several inputs, else one."""
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _one(outputs: list):
+    return outputs[0] if len(outputs) == 1 else outputs

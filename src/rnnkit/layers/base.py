@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import config as _config
 from .. import random as _random
+from ..functional.symbolic import call_symbolic, is_symbolic
 from ..keras_options import KerasOptions, refuse_unknown
 from ..naming import clear_session, snake_case, unique_name  # noqa: F401 (re-exported)
 
@@ -78,6 +79,8 @@ class Layer:
         self.built = False
         self.input_shape: tuple | None = None
         self._weight_names: list[str] = []
+        #: the calls on symbolic tensors (functional/symbolic.py), as Keras records them
+        self._inbound_nodes: list = []
 
     # ---- weights -----------------------------------------------------------------------------
     def add_weight(self, name: str, shape: tuple, initializer) -> np.ndarray:
@@ -129,9 +132,11 @@ class Layer:
         self.input_shape = tuple(input_shape)
         self.built = True
 
-    def ensure_built(self, input_shape: tuple) -> None:
+    def ensure_built(self, input_shape) -> None:
+        """Build for ``input_shape`` (a list of shapes for a ``multi_input`` layer) unless
+        built already."""
         if not self.built:
-            self.build(tuple(input_shape))
+            self.build(input_shape if isinstance(input_shape, list) else tuple(input_shape))
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
@@ -155,8 +160,15 @@ class Layer:
         raise NotImplementedError
 
     def __call__(self, x, training: bool = False, mask=None):
-        """Build on first use, then ``forward`` — handy outside a model."""
-        self.ensure_built((None,) + tuple(np.shape(x)[1:]))
+        """On symbolic tensors (``Input``'s, another layer's): build from their shapes and
+        return the output tensor(s) of a new graph node. On arrays: build on first use, then
+        ``forward`` — handy outside a model. A layer with ``multi_input`` takes a list."""
+        if is_symbolic(x):
+            return call_symbolic(self, x)
+        if getattr(self, "multi_input", False):
+            self.ensure_built([(None,) + tuple(np.shape(a)[1:]) for a in x])
+        else:
+            self.ensure_built((None,) + tuple(np.shape(x)[1:]))
         return self.forward(x, training=training, mask=mask)
 
     # ---- config ----------------------------------------------------------------------------------

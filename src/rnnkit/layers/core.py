@@ -13,7 +13,14 @@ import numpy as np
 
 from .. import activations, kernels
 from .. import initializers as inits
+from .. import config as _config
+from ..functional.symbolic import KerasTensor, make_input_tensor
+from ..keras_options import KerasOptions
 from .base import Layer, check_fraction, check_positive_int
+
+# keras.Input's options for what rnnkit lacks (sparse or optional inputs, wrapping a tensor)
+INPUT_KERAS_ONLY = KerasOptions(defaults={"sparse": False, "tensor": None, "optional": False},
+                                none_is_off=True)
 
 
 class InputLayer(Layer):
@@ -30,6 +37,13 @@ class InputLayer(Layer):
         self.shape = shape
         self.batch_size = batch_size
         self.build((batch_size,) + shape)
+        #: the symbolic tensor this layer feeds a graph with (what ``Input`` returns)
+        self.output = make_input_tensor(self)
+
+    @property
+    def output_dtype(self) -> str:
+        """The dtype of the tensor fed in: Keras's default float32 when none was given."""
+        return self.input_dtype or _config.floatx()
 
     def forward_train(self, x, training=True, mask=None):
         return x, None
@@ -61,9 +75,17 @@ def _input_dtype(dtype) -> str | None:
     return np.dtype(dtype).name
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None) -> InputLayer:
-    """``keras.Input``: the shape of one sample, e.g. ``Input(shape=(100,))``."""
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name)
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
+          tensor=None, optional=False) -> KerasTensor:
+    """``keras.Input``: a symbolic tensor for one sample of ``shape`` (without the batch axis),
+    e.g. ``Input(shape=(100,))``. Call layers on it and hand both ends to
+    ``Model(inputs, outputs)``, or ``add`` it first to a Sequential model."""
+    INPUT_KERAS_ONLY.check_all("Input", sparse=sparse, tensor=tensor, optional=optional)
+    if batch_shape is not None:
+        if shape is not None:
+            raise ValueError("Input takes shape or batch_shape, not both")
+        shape, batch_size = tuple(batch_shape[1:]), batch_shape[0]
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name).output
 
 
 @dataclass

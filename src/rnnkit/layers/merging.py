@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..functional.symbolic import is_symbolic
 from .base import Layer
 from .merge import MERGES
 
@@ -155,6 +156,8 @@ class Merge(Layer):
 
     # ---- calls -------------------------------------------------------------------------------
     def __call__(self, xs, training: bool = False, mask=None):
+        if is_symbolic(xs):         # a graph node (functional/symbolic.py)
+            return super().__call__(xs)
         xs = self._inputs(xs)
         self.ensure_built([(None,) + x.shape[1:] for x in xs])
         return self.forward(xs, training=training, mask=mask)

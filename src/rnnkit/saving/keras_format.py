@@ -456,12 +456,14 @@ def sequential_from_config(config: dict, extras: dict | None = None):
 
 def model_to_keras_json(model) -> tuple[dict, dict]:
     """(config.json content, extras) for a .keras file."""
-    config, extras = sequential_to_keras(model)
+    writer = _MODEL_WRITERS[model.keras_class_name]
+    config, extras = writer(model)
     for entry in config["layers"]:
         _refuse_functions(entry["config"])
-    top = {"module": "keras", "class_name": "Sequential", "config": config,
-           "registered_name": None}
-    if model.built:
+    top = {**_MODEL_ENTRIES[model.keras_class_name], "config": config}
+    if model.keras_class_name == "Functional":
+        top["build_config"] = {"input_shape": None}     # as Keras writes it
+    elif model.built:
         top["build_config"] = {"input_shape": list(model.build_input_shape)}
     if model.compiled:
         top["compile_config"] = compile_to_keras(model)
@@ -481,12 +483,12 @@ def _refuse_functions(config: dict) -> None:
 
 
 def model_from_keras_json(top: dict, extras: dict | None = None):
-    """An (uncompiled) Sequential from a .keras file's config.json."""
+    """An (uncompiled) Sequential or Functional model from a .keras file's config.json."""
     kind = top.get("class_name")
-    if kind != "Sequential":
-        raise UnsupportedModelError(f"rnnkit loads Sequential models; this file holds a "
-                                    f"{kind!r} model")
-    return sequential_from_config(top.get("config", {}), extras)
+    if kind not in _MODEL_READERS:
+        raise UnsupportedModelError(f"rnnkit loads Sequential and Functional models; this "
+                                    f"file holds a {kind!r} model")
+    return _MODEL_READERS[kind](top.get("config", {}), extras)
 
 
 # ---- the legacy .h5 form (Keras 2 / tf.keras, Keras 3's legacy saver) ----------------------------
@@ -568,3 +570,197 @@ def _legacy_metric(spec):
         config = spec.get("config") or {}
         return config["name"] if config.get("name") in ("accuracy", "acc") else config.get("fn")
     return spec
+
+
+# ---- the Functional model -----------------------------------------------------------------------------
+# What Keras 3 records as a node's keyword arguments for each layer class (its call signature's
+# training and mask, at their values for a plain call); a mask given here as None makes Keras
+# fill in the input's own mask when it rebuilds the graph, as rnnkit's walk computes it.
+_CALL_KWARGS = {
+    **{name: {"training": False, "mask": None} for name in ("LSTM", "GRU", "SimpleRNN", "RNN")},
+    "Bidirectional": {"mask": None},
+    "Dropout": {"training": False}, "SpatialDropout1D": {"training": False},
+    "GlobalAveragePooling1D": {"mask": None},
+}
+# Keras operations (not layers) that a Keras-written graph holds for its masks (NotEqual, Any,
+# LogicalOr …): rnnkit recomputes masks with each layer's compute_mask, so they are dropped.
+_KERAS_OPS_MODULE = "keras.src.ops."
+_NODE_KWARGS_READ = frozenset({"mask", "training"})
+# Keras layers built as they are made, whose entries therefore have no build_config.
+_BUILT_WITHOUT_SHAPE = frozenset({"Dropout", "SpatialDropout1D", "MaxPooling1D", "Activation",
+                                  "Masking", "GlobalMaxPooling1D", "GlobalAveragePooling1D"})
+
+
+def functional_to_keras(model) -> tuple[dict, dict]:
+    """(Keras's Functional config, rnnkit-only extras keyed by layer name)."""
+    index = _node_indices(model)
+    entries, extras = [], {}
+    for layer in model.layers:
+        if isinstance(layer, layers_module.InputLayer):
+            entry = input_layer_to_keras((layer.batch_size,) + layer.shape,
+                                         dtype=layer.input_dtype, name=layer.name)
+        else:
+            shape = None if type(layer).__name__ in _BUILT_WITHOUT_SHAPE else \
+                _build_shape(layer.input_shape)
+            entry, layer_extras = layer_to_keras(layer, shape)
+            if layer_extras:
+                extras[layer.name] = layer_extras
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = [_node_to_keras(node, index)
+                                  for node in model.layer_nodes(layer) if not node.is_input]
+        entries.append(entry)
+    config = {"name": model.name, "trainable": model.trainable, "layers": entries,
+              "input_layers": _structure_to_keras(model.input_structure(), index),
+              "output_layers": _structure_to_keras(model.output_structure(), index)}
+    return config, extras
+
+
+def _build_shape(shape):
+    """A layer's build shape as JSON lists (a list of shapes for a multi-input layer)."""
+    if shape and isinstance(shape[0], (tuple, list)):
+        return [list(s) for s in shape]
+    return shape
+
+
+def _node_indices(model) -> dict:
+    """Each node's number among its layer's calls *in this model* (Keras renumbers them so a
+    layer used in other models too counts only this one's)."""
+    return {node: i for layer in model.layers for i, node in enumerate(model.layer_nodes(layer))}
+
+
+def _history(tensor, index) -> list:
+    history = tensor._keras_history
+    return [history.layer.name, index[history.node], history.tensor_index]
+
+
+def _tensor_to_keras(tensor, index) -> dict:
+    return {"class_name": "__keras_tensor__",
+            "config": {"shape": list(tensor.shape), "dtype": tensor.dtype,
+                       "keras_history": _history(tensor, index)}}
+
+
+def _node_to_keras(node, index) -> dict:
+    arg = [_tensor_to_keras(t, index) for t in node.inputs] if isinstance(node.inputs, list) \
+        else _tensor_to_keras(node.inputs, index)
+    return {"args": [arg], "kwargs": dict(_CALL_KWARGS.get(type(node.layer).__name__, {}))}
+
+
+def _structure_to_keras(structure, index):
+    if isinstance(structure, dict):
+        return {key: _history(t, index) for key, t in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return [_history(t, index) for t in structure]
+    return _history(structure, index)
+
+
+def functional_config(model) -> dict:
+    """The Functional config with extras folded back in: rnnkit's own round-trip form."""
+    config, extras = functional_to_keras(model)
+    for entry in config["layers"]:
+        _fold_extras(entry["config"], extras.get(entry["config"].get("name"), {}))
+    return config
+
+
+def functional_from_config(config: dict, extras: dict | None = None):
+    """A Functional model from Keras's config: the layers made, then called node by node as
+    Keras's functional_from_config does (a node waits until the tensors it reads exist)."""
+    from ..functional.model import Functional
+
+    if not config.get("input_layers") or not config.get("output_layers"):
+        raise UnsupportedModelError("the Functional config has no input_layers or "
+                                    "output_layers, so its graph cannot be rebuilt")
+    entries = [{**e, "name": e.get("name") or e.get("config", {}).get("name")}
+               for e in config.get("layers", [])]
+    ops = {e.get("name") for e in entries if str(e.get("module", "")).startswith(_KERAS_OPS_MODULE)}
+    entries = [e for e in entries if e.get("name") not in ops]
+    missing = missing_layer_classes([e for e in entries if e.get("class_name") != "InputLayer"])
+    if missing:
+        raise UnsupportedModelError(f"the model uses layers rnnkit does not have: "
+                                    f"{', '.join(map(str, missing))}")
+    extras = extras or {}
+    made, outputs = {}, {}
+    for entry in entries:
+        name = entry["name"]
+        if entry.get("class_name") == "InputLayer":
+            layer = input_layer_from_keras(entry)
+            outputs[name] = [[layer.output]]
+        else:
+            layer = layer_from_keras(entry, extras.get(name))
+            outputs[name] = []
+        made[name] = layer
+    _call_nodes(entries, made, outputs, ops)
+    return Functional(_structure_from_keras(config.get("input_layers"), outputs),
+                      _structure_from_keras(config.get("output_layers"), outputs),
+                      name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def _call_nodes(entries, made, outputs, ops) -> None:
+    """Call every layer on its nodes' tensors, passing over the layers until all are done."""
+    pending = {e["name"]: list(e.get("inbound_nodes") or []) for e in entries
+               if e.get("class_name") != "InputLayer"}
+    while any(pending.values()):
+        progress = False
+        for name, nodes in pending.items():
+            while nodes and _ready(nodes[0], outputs, ops, name):
+                result = made[name](_node_argument(nodes.pop(0), outputs, name))
+                outputs[name].append(result if isinstance(result, list) else [result])
+                progress = True
+        if not progress:
+            waiting = ", ".join(n for n, nodes in pending.items() if nodes)
+            raise UnsupportedModelError(f"the model's graph cannot be rebuilt: layers "
+                                        f"{waiting} read tensors no layer makes")
+
+
+def _node_tensors(node: dict, name: str) -> list:
+    if not isinstance(node, dict):
+        raise UnsupportedModelError(f"layer {name!r}: inbound nodes in the Keras 2 format; "
+                                    f"re-save the model with Keras 3")
+    for key, value in (node.get("kwargs") or {}).items():
+        if key not in _NODE_KWARGS_READ or (key == "training" and value):
+            raise UnsupportedModelError(f"layer {name!r} is called with {key}={value!r}, "
+                                        f"which rnnkit does not support")
+    args = node.get("args") or []
+    if len(args) != 1:
+        raise UnsupportedModelError(f"layer {name!r} is called with {len(args)} positional "
+                                    f"arguments; rnnkit layers take one (a tensor or a list)")
+    return args[0] if isinstance(args[0], list) else [args[0]]
+
+
+def _ready(node, outputs, ops, name) -> bool:
+    for t in _node_tensors(node, name):
+        source, node_index, _ = t["config"]["keras_history"]
+        if source in ops:
+            raise UnsupportedModelError(f"layer {name!r} reads the output of the Keras "
+                                        f"operation {source!r}, which rnnkit does not have")
+        if node_index >= len(outputs.get(source, [])):
+            return False
+    return True
+
+
+def _node_argument(node, outputs, name):
+    tensors = [_tensor_from_keras(t["config"]["keras_history"], outputs)
+               for t in _node_tensors(node, name)]
+    return tensors if isinstance(node["args"][0], list) else tensors[0]
+
+
+def _tensor_from_keras(history, outputs):
+    source, node_index, tensor_index = history
+    return outputs[source][node_index][tensor_index]
+
+
+def _structure_from_keras(structure, outputs):
+    """input_layers / output_layers: one [name, node, tensor], a list of them or a dict."""
+    if isinstance(structure, dict):
+        return {key: _tensor_from_keras(h, outputs) for key, h in structure.items()}
+    if structure and isinstance(structure[0], list):
+        return [_tensor_from_keras(h, outputs) for h in structure]
+    return _tensor_from_keras(structure, outputs)
+
+
+_MODEL_ENTRIES = {
+    "Sequential": {"module": "keras", "class_name": "Sequential", "registered_name": None},
+    "Functional": {"module": "keras.src.models.functional", "class_name": "Functional",
+                   "registered_name": "Functional"},
+}
+_MODEL_WRITERS = {"Sequential": sequential_to_keras, "Functional": functional_to_keras}
+_MODEL_READERS = {"Sequential": sequential_from_config, "Functional": functional_from_config}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...layers import Embedding, InputLayer
+from ...layers import Embedding
 from ..base import Engine
 from .distributed import Shard, local_device
 from .dropout_masks import make as make_masks
@@ -28,6 +28,11 @@ torch = import_torch()
 
 # bfloat16 keeps float32's exponent range, so gradients need no loss scaling.
 _MIXED = {True: "bfloat16", "bfloat16": "bfloat16"}
+
+
+def _graph_key(graph) -> tuple:
+    """What the network was built for: the layers and how their calls connect."""
+    return tuple(map(id, graph.layers)) + tuple((s.unit, s.inputs, s.outputs) for s in graph.steps)
 
 
 def resolve_device(device) -> "torch.device":
@@ -128,12 +133,13 @@ class TorchEngine(Engine):
     # ---- pieces ------------------------------------------------------------------------------------
     def _prepare(self) -> None:
         """Build the network for the model's current layers; pick up outside weight changes."""
-        layers = self.model.compute_layers
-        if tuple(map(id, layers)) != self._built_for:
-            self.net = TorchNetwork(layers, self.masks, share=self.share).to(self.device)
+        graph = self.model.graph
+        layers = graph.layers
+        if _graph_key(graph) != self._built_for:
+            self.net = TorchNetwork(graph, self.masks, share=self.share).to(self.device)
             self.module = self.net if self.shard is None else \
                 self.shard.wrap(self.net, self._input_embedding())
-            self._built_for = tuple(map(id, layers))
+            self._built_for = _graph_key(graph)
             self.rule = None
             self._written = [w.copy() for w in self._host_weights()] if not self.share else []
         elif not self.share and any(not np.array_equal(a, b) for a, b in
@@ -146,16 +152,15 @@ class TorchEngine(Engine):
                                   self.share)
 
     def _input_embedding(self):
-        """The weight of the Embedding that reads the batch's ids, if the network starts with one."""
-        for layer, block in zip(self.model.compute_layers, self.net.blocks):
-            if isinstance(layer, Embedding):
-                return block.keras_parameters()[0]
-            if not isinstance(layer, InputLayer):
-                return None
+        """The weight of the Embedding that reads the batch's ids, if one reads the input."""
+        readers = self.net.graph.input_layers()
+        if len(readers) == 1 and isinstance(readers[0], Embedding):
+            return self.net.blocks[self.net.descriptions.index(readers[0])] \
+                .keras_parameters()[0]
         return None
 
     def _host_weights(self) -> list[np.ndarray]:
-        return [w for layer in self.model.compute_layers for w in layer.params()]
+        return [w for layer in self.model.graph.layers for w in layer.params()]
 
     def _trainable(self) -> list:
         return self.net.trainable_parameters() if self.model.trainable else []
@@ -169,11 +174,13 @@ class TorchEngine(Engine):
         self._written = [w.copy() for w in self._host_weights()]
 
     def _to_device(self, x: np.ndarray):
-        first = self.model.compute_layers[0]
-        if isinstance(first, Embedding):
-            x = first.check_ids(x)              # the NumPy engine's one-line errors, on the host
+        readers = self.model.graph.input_layers()
+        embeddings = [layer for layer in readers if isinstance(layer, Embedding)]
+        for embedding in embeddings:
+            x = embedding.check_ids(x)          # the NumPy engine's one-line errors, on the host
+        if embeddings:
             return torch.from_numpy(np.ascontiguousarray(x, np.int64)).to(self.device)
-        return torch.from_numpy(np.ascontiguousarray(x, first.dtype)).to(self.device)
+        return torch.from_numpy(np.ascontiguousarray(x, readers[0].dtype)).to(self.device)
 
     def _run(self, x: np.ndarray):
         """(output tensor, output as a host array) for one (local) batch."""
@@ -183,14 +190,15 @@ class TorchEngine(Engine):
                 out = self.module(x_t)
         else:
             out = self.module(x_t)
-        dtype = np.dtype(self.model.compute_layers[-1].dtype)
+        dtype = np.dtype(self.model.graph.output_layer.dtype)
         return out, out.detach().float().cpu().numpy().astype(dtype, copy=False)
 
     def _loss_gradient(self, loss, batch, out):
         """(tensor to start backward from, dL/d(that tensor)), as the NumPy engine chooses;
         ``batch`` is (y_true, y_pred, sample_weight)."""
-        if loss.fuses_with_layer(self.model.compute_layers[-1]):
-            return self.net.output_logits, loss.logits_gradient(*batch)
+        fused = self.net.graph.fused_output_step(loss)
+        if fused is not None:
+            return self.net.output_logits(fused), loss.logits_gradient(*batch)
         return out, loss.gradient(*batch)
 
     def _local(self, a: np.ndarray) -> np.ndarray:

@@ -1,12 +1,15 @@
-"""A stack of description layers as one torch module: masks flow as in the NumPy engine."""
+"""A model's graph of description layers as one torch module: one module per layer (a shared
+layer is one module called twice), run by the same graph walk as the NumPy engine, so masks
+flow the same way; autograd sums the gradients of a tensor read twice."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ... import layers as L
+from ...functional.graph import Graph
+from ...functional.walk import run_graph
 from ...layers.merging import Merge
-from ...layers.stack import run_stack
 from .bidirectional import TorchBidirectional
 from .convolution import TorchConv1D
 from .core import (
@@ -51,6 +54,8 @@ def build_module(layer, masks=None, share: bool = True) -> nn.Module:
     if not layer.built:
         raise ValueError(f"layer {layer.name!r} is not built yet; build the model before "
                          f"handing it to the torch engine")
+    if hasattr(layer, "torch_module"):      # a layer defined outside rnnkit brings its own
+        return layer.torch_module(masks or NumpyMasks(), share)
     for desc_type, module_type in _BUILDERS:
         if isinstance(layer, desc_type):
             return module_type(layer, masks or NumpyMasks(), share)
@@ -59,25 +64,33 @@ def build_module(layer, masks=None, share: bool = True) -> nn.Module:
 
 
 class TorchNetwork(nn.Module):
-    """``layers`` run in order; ``forward(x)`` returns the last layer's output.
+    """``graph`` (functional/graph.py; a list of layers is a chain) as torch modules;
+    ``forward(x)`` returns the output (a list for several; ``x`` a list for several inputs).
 
     The training-mode switch is torch's (``.train()`` / ``.eval()``): dropout and the
     training-only scripted paths follow it.
     """
 
-    def __init__(self, layers: list, masks=None, share: bool = True):
+    def __init__(self, graph, masks=None, share: bool = True):
         super().__init__()
-        self.descriptions = list(layers)
-        self.blocks = nn.ModuleList([build_module(layer, masks, share) for layer in layers])
+        self.graph = graph if isinstance(graph, Graph) else Graph.chain(graph)
+        self.descriptions = list(self.graph.layers)
+        self.blocks = nn.ModuleList([build_module(layer, masks, share)
+                                     for layer in self.descriptions])
 
     def forward(self, x):
-        return run_stack(self.blocks, x, lambda block, x, mask: (block(x, mask), None))[0]
+        # a list is several graph inputs, or the one input of a chain led by a merge
+        inputs = list(x) if len(self.graph.inputs) > 1 else [x]
+        outputs = run_graph(self.graph, self.blocks, inputs,
+                            lambda block, x, mask: (block(x, mask), None))[0]
+        return outputs[0] if len(outputs) == 1 else outputs
 
-    @property
-    def output_logits(self):
-        """The last Dense layer's pre-activation output of the latest call (fused losses)."""
-        last = self.blocks[-1]
-        return last.logits if isinstance(last, TorchDense) else None
+    def output_logits(self, step: int):
+        """The pre-activation output of graph step ``step`` (a Dense, the one a loss fuses
+        with), from the latest call: a shared Dense keeps its last call's, and the output's
+        step is the graph's last."""
+        block = self.blocks[self.graph.steps[step].unit]
+        return block.logits if isinstance(block, TorchDense) else None
 
     # ---- weights in Keras layout ---------------------------------------------------------------
     def keras_parameters(self) -> list:
