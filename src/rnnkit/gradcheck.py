@@ -97,7 +97,7 @@ class GraphRun:
         """``layer`` built and reseeded, so every pass draws the same dropout masks."""
         _reseed(layer, self.seed + 10 * self.layers.index(layer))
         if not layer.built:
-            layer.ensure_built((None,) + np.shape(x)[1:])
+            layer.ensure_built(_batchless_shape(x))
         return layer
 
     def backward(self, dy, caches):
@@ -111,6 +111,32 @@ class GraphRun:
 
 def _one(outputs: list):
     return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _batchless_shape(x):
+    """The shape a layer is built for: (None, …), or one per input for a list (a merge)."""
+    if isinstance(x, (list, tuple)):
+        return [_batchless_shape(item) for item in x]
+    return (None,) + np.shape(x)[1:]
+
+
+def _float64_input(x):
+    """Float inputs in float64 (a float32 input would round its own perturbations); a list
+    input (a merge layer's) item by item."""
+    if isinstance(x, (list, tuple)):
+        return [_float64_input(item) for item in x]
+    x = np.array(x)
+    return x.astype(np.float64) if x.dtype.kind == "f" else x
+
+
+def _named_inputs(x, d_in) -> list:
+    """(name, input, its analytic gradient) for each float input: "input", or "input_0",
+    "input_1" … for a list; integer ids (an Embedding's) have no gradient."""
+    if isinstance(x, list):
+        triples = [(f"input_{i}", a, d) for i, (a, d) in enumerate(zip(x, d_in, strict=True))]
+    else:
+        triples = [("input", x, d_in)]
+    return [t for t in triples if t[1].dtype.kind == "f"]
 
 
 def _require_float64(layers) -> None:
@@ -145,14 +171,13 @@ def check_gradients(layers, x, mask=None, training=False, seed=0, eps=1e-4,
     ``layers`` is one float64 layer, a list applied in order, or a model (its compute graph: a
     Functional model's branches, merges and shared layers). Float inputs are checked too (in
     float64) unless ``check_input`` is False; integer ids (an Embedding) have no gradient.
+    ``x`` is a list for a first layer that merges several inputs (each checked by name).
     """
     graph = layers.graph if hasattr(layers, "graph") else Graph.chain(
         list(layers) if isinstance(layers, (list, tuple)) else [layers])
     stack = GraphRun(graph, training, seed)
     _require_float64(stack.layers)
-    x = np.array(x)
-    if x.dtype.kind == "f":
-        x = x.astype(np.float64)  # a float32 input would round its own perturbations
+    x = _float64_input(x)
     outputs = _as_list(stack.forward(x, mask))
     rng = np.random.default_rng(seed + 12345)
     projections = [rng.standard_normal(np.shape(y)) for y in outputs]
@@ -167,6 +192,6 @@ def check_gradients(layers, x, mask=None, training=False, seed=0, eps=1e-4,
     for layer, layer_grads in zip(stack.layers, grads, strict=True):
         for name, w, g in _named_gradients(layer, layer_grads):
             errors[f"{layer.name}/{name}"] = relative_error(g, numerical_gradient(loss, w, eps))
-    if check_input and x.dtype.kind == "f":
-        errors["input"] = relative_error(d_in, numerical_gradient(loss, x, eps))
+    for name, array, grad in _named_inputs(x, d_in) if check_input else []:
+        errors[name] = relative_error(grad, numerical_gradient(loss, array, eps))
     return errors

@@ -48,6 +48,12 @@ class Model:
             return super().__new__(Functional)
         return super().__new__(cls)
 
+    @classmethod
+    def from_config(cls, config: dict) -> "Model":
+        """``Model.from_config``: a Functional model, as Keras makes one."""
+        from .functional.model import Functional
+        return Functional.from_config(config)
+
     def _init_state(self, name: str, trainable: bool) -> None:
         self.name = name
         self.trainable = bool(trainable)

@@ -65,13 +65,13 @@ class NumpyEngine(Engine):
     def forward(self, x, training: bool):
         """The outputs; nothing kept (``training`` only switches dropout on)."""
         graph = self.model.graph
-        return _one(run_graph(graph, graph.layers, _as_inputs(x), lambda layer, x, mask: (
+        return _one(run_graph(graph, graph.layers, _as_inputs(graph, x), lambda layer, x, mask: (
             layer.forward(x, training=training, mask=mask), None))[0])
 
     def forward_train(self, x):
         """(outputs, one cache per graph step), in training mode."""
         graph = self.model.graph
-        outputs, caches = run_graph(graph, graph.layers, _as_inputs(x),
+        outputs, caches = run_graph(graph, graph.layers, _as_inputs(graph, x),
                                     lambda layer, x, mask: layer.forward_train(
                                         x, training=True, mask=mask))
         return _one(outputs), caches
@@ -94,7 +94,7 @@ class NumpyEngine(Engine):
                               graph.needs_backward(trained))[1]
 
 
-def _as_inputs(x) -> list:
+def _as_inputs(graph, x) -> list:
     """The graph's input values: a list as given for several inputs, else one."""
     return list(x) if isinstance(x, (list, tuple)) else [x]
 

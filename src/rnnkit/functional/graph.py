@@ -58,6 +58,18 @@ class Graph:
         steps = [Step(i, (i,), (i + 1,)) for i in range(len(layers))]
         return cls(layers, steps, [0], [len(layers)])
 
+    @property
+    def is_chain(self) -> bool:
+        """Each call reads the one before it and nothing else reads that (no branch, merge,
+        or second call of a layer)."""
+        slots = [self.inputs[0]] if len(self.inputs) == 1 else []
+        for step in self.steps:
+            if step.inputs != tuple(slots[-1:]) or len(self.consumers(slots[-1])) != 1 \
+                    or len(step.outputs) != 1:
+                return False
+            slots.append(step.outputs[0])
+        return len(set(s.unit for s in self.steps)) == len(self.steps)
+
     def consumers(self, slot: int) -> list[int]:
         """The steps that read ``slot``."""
         return [i for i, step in enumerate(self.steps) if slot in step.inputs]

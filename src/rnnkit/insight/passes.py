@@ -85,6 +85,9 @@ def find_layer(model, layer=None) -> int:
 def model_input(model, x) -> np.ndarray:
     """Raw texts through the model's preprocessing layers, encoded inputs as they are; the
     model is built for them if it is not yet."""
+    if not model.graph.is_chain:
+        raise ValueError(f"model {model.name!r} is a graph with branches, merges or shared "
+                         f"layers; rnnkit.insight looks inside chains of layers only")
     x = model.preprocess(x)
     x = np.asarray(x)
     model.build_for_data(x, len(x))

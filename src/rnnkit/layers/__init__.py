@@ -8,6 +8,7 @@ from .convolution import Conv1D
 from .core import Dense, Dropout, Embedding, Input, InputLayer
 from .layer_norm_lstm import LayerNormLSTM, LayerNormLSTMCell
 from .masking import Masking
+from .merging import Add, Average, Concatenate, Multiply
 from .normalization import LayerNormalization
 from .pooling import GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
@@ -21,4 +22,5 @@ __all__ = ["Layer", "clear_session", "Input", "InputLayer", "Dense", "Embedding"
            "LSTMCell", "GRUCell", "LayerNormLSTM", "LayerNormLSTMCell", "Bidirectional",
            "TokenizerEncoding", "KerasImdbEncoding", "TextVectorization", "Conv1D",
            "GlobalMaxPooling1D", "GlobalAveragePooling1D", "MaxPooling1D", "SpatialDropout1D",
-           "Flatten", "Masking", "LayerNormalization", "Activation"]
+           "Flatten", "Masking", "LayerNormalization", "Activation", "Concatenate", "Add",
+           "Average", "Multiply"]

@@ -58,6 +58,10 @@ class Layer:
     #: come first in a model (``Sequential.preprocess``). Keras runs such layers on the CPU too.
     preprocessing = False
 
+    #: A merge layer (``Concatenate``, ``Add`` …) takes a list of inputs: ``build`` a list of
+    #: shapes, ``forward`` a list of arrays and masks, ``backward`` a list of gradients.
+    multi_input = False
+
     #: Keras keyword arguments every layer accepts.
     _BASE_KWARGS = ("name", "trainable", "dtype", "input_shape", "seed")
 

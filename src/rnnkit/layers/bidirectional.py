@@ -127,11 +127,11 @@ class Bidirectional(Layer):
         return ([merged, *states] if self.return_state else merged), y_f, y_b
 
     def _merge(self, y_f, y_b):
-        return MERGES[self.merge_mode].forward(y_f, y_b, _concat)
+        return MERGES[self.merge_mode].forward([y_f, y_b], _concat)
 
     def _unmerge(self, d, cache: BidirectionalCache):
         """dL/dy_f and dL/dy_b from dL/d(merged output)."""
-        return MERGES[self.merge_mode].backward(d, cache.y_f, cache.y_b)
+        return MERGES[self.merge_mode].backward(d, [cache.y_f, cache.y_b])
 
     def direction_grads(self, dy, cache: BidirectionalCache):
         """(dL/d(forward layer's outputs), dL/d(backward layer's outputs)) from dL/d(this

@@ -3,7 +3,7 @@
 Keras's TextVectorization keeps its vocabulary in a nested ``StringLookup`` (``_lookup_layer``)
 with the mask token ``""`` and one OOV token ``"[UNK]"``. ``StringLookupTable`` is that object
 without the rest of StringLookup (no inversion, no hashed OOV buckets), and it keeps Keras's
-rules (keras/src/layers/preprocessing/index_lookup.py):
+rules (those of Keras 3's ``IndexLookup``, StringLookup's base):
 
 * ids: in ``int`` mode 0 is the mask (padding, and the token ``""``), 1 the OOV token and the
   vocabulary starts at 2; in ``multi_hot``/``count``/``tf_idf`` there is no mask, 0 is the OOV

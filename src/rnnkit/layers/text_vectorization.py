@@ -1,6 +1,6 @@
 """Keras 3's TextVectorization: raw strings → token ids (or bag-of-token vectors), in NumPy.
 
-Each text goes through Keras's steps (keras/src/layers/preprocessing/text_vectorization.py),
+Each text goes through the steps of Keras 3's TextVectorization layer,
 which Keras runs with TensorFlow string ops; these are their exact equivalents:
 
 1. standardize: ``"lower"`` is ``tf.strings.lower`` without an encoding, which lowercases ASCII

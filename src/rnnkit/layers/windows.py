@@ -6,7 +6,7 @@ moves ``stride`` steps at a time over the input padded by (left, right):
     L_out = ⌊(left + L + right − e) / stride⌋ + 1
 
 ``padding`` decides (left, right), as Keras 3 on its torch backend does
-(keras/src/backend/torch/nn.py ``_compute_padding_length``; Conv1D's ``_compute_causal_padding``):
+(its torch backend's ``_compute_padding_length``; Conv1D's ``_compute_causal_padding``):
 
 * ``valid``: (0, 0), so L_out = ⌊(L − e)/s⌋ + 1;
 * ``same``: L_out = ⌈L/s⌉; total = e − 1 when s = 1, else max(0, (L_out − 1)·s + e − L);

@@ -1,6 +1,6 @@
 """SGD, RMSprop and Adam with Keras 3's defaults, update rules and saved state.
 
-The updates are those of Keras 3's torch backend (keras/src/backend/torch/optimizers), step for
+The updates are those of Keras 3's optimizers on its torch backend, step for
 step and in float32 like Keras's variables, so the same gradients give the same weights:
 
     SGD      m ← μm − lr·g;   w ← w + m             (nesterov: w ← w − lr·g + μm)

@@ -3,7 +3,7 @@
 An optimizer built with a schedule evaluates it once per update, at t = the number of updates
 already applied (``optimizer.iterations``), in float32 as Keras does, and has no learning-rate
 variable (its saved variables are [iteration, slots…]). The formulas
-(keras/src/optimizers/schedules/learning_rate_schedule.py):
+(Keras 3's ``ExponentialDecay`` and ``CosineDecay``):
 
     ExponentialDecay   lr₀ · rate^(t / steps)            (staircase: rate^⌊t / steps⌋)
     CosineDecay        lr₀ · ((1 − α)·½(1 + cos(π·min(t, steps)/steps)) + α)

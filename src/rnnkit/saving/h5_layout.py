@@ -10,7 +10,7 @@
 
 ``<kind>`` is the snake_case class name, numbered by order within the model: the first LSTM is
 ``lstm``, the second ``lstm_1`` — whatever the layers are called. Each ``vars`` group carries
-the object's name as an attribute. This mirrors keras/src/saving/saving_lib.py.
+the object's name as an attribute. This is the layout Keras 3's own saver writes.
 """
 
 from __future__ import annotations

@@ -63,6 +63,10 @@ KERAS_LAYER_KEYS: dict[str, tuple[str, ...]] = {
                            "beta_regularizer", "gamma_regularizer", "beta_constraint",
                            "gamma_constraint"),
     "Activation": ("name", "trainable", "dtype", "activation"),
+    "Concatenate": ("name", "trainable", "dtype", "axis"),
+    "Add": ("name", "trainable", "dtype"),
+    "Average": ("name", "trainable", "dtype"),
+    "Multiply": ("name", "trainable", "dtype"),
     "TextVectorization": ("name", "trainable", "dtype", "max_tokens", "standardize", "split",
                           "ngrams", "output_mode", "output_sequence_length", "pad_to_max_tokens",
                           "sparse", "ragged", "vocabulary", "idf_weights", "encoding",
@@ -492,6 +496,9 @@ _CALL_KWARGS = {
 # LogicalOr …): rnnkit recomputes masks with each layer's compute_mask, so they are dropped.
 _KERAS_OPS_MODULE = "keras.src.ops."
 _NODE_KWARGS_READ = frozenset({"mask", "training"})
+# Keras layers built as they are made, whose entries therefore have no build_config.
+_BUILT_WITHOUT_SHAPE = frozenset({"Dropout", "SpatialDropout1D", "MaxPooling1D", "Activation",
+                                  "Masking", "GlobalMaxPooling1D", "GlobalAveragePooling1D"})
 
 
 def functional_to_keras(model) -> tuple[dict, dict]:
@@ -503,7 +510,9 @@ def functional_to_keras(model) -> tuple[dict, dict]:
             entry = input_layer_to_keras((layer.batch_size,) + layer.shape,
                                          dtype=layer.input_dtype, name=layer.name)
         else:
-            entry, layer_extras = layer_to_keras(layer, _build_shape(layer.input_shape))
+            shape = None if type(layer).__name__ in _BUILT_WITHOUT_SHAPE else \
+                _build_shape(layer.input_shape)
+            entry, layer_extras = layer_to_keras(layer, shape)
             if layer_extras:
                 extras[layer.name] = layer_extras
         entry["name"] = layer.name

@@ -40,7 +40,7 @@ class TorchBidirectional(nn.Module):
 
     def _merge(self, y_f, y_b):
         """The description's merge (layers/merge.py); autograd differentiates it."""
-        return MERGES[self.layer.merge_mode].forward(y_f, y_b, _concat)
+        return MERGES[self.layer.merge_mode].forward([y_f, y_b], _concat)
 
     def compute_mask(self, x, mask):
         return mask if self.layer.return_sequences else None

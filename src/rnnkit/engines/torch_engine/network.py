@@ -9,6 +9,7 @@ import numpy as np
 from ... import layers as L
 from ...functional.graph import Graph
 from ...functional.walk import run_graph
+from ...layers.merging import Merge
 from .bidirectional import TorchBidirectional
 from .convolution import TorchConv1D
 from .core import (
@@ -21,6 +22,7 @@ from .core import (
     TorchMasking,
 )
 from .dropout_masks import NumpyMasks
+from .merging import TorchMerge
 from .normalization import TorchLayerNormalization
 from .pooling import (
     TorchGlobalAveragePooling1D,
@@ -40,7 +42,8 @@ _BUILDERS = [(L.InputLayer, TorchInput), (L.Embedding, TorchEmbedding), (L.Dense
              (L.GlobalMaxPooling1D, TorchGlobalMaxPooling1D),
              (L.GlobalAveragePooling1D, TorchGlobalAveragePooling1D),
              (L.MaxPooling1D, TorchMaxPooling1D), (L.LayerNormalization, TorchLayerNormalization),
-             (L.Activation, TorchActivation), (L.Masking, TorchMasking), (L.Flatten, TorchFlatten)]
+             (L.Activation, TorchActivation), (L.Masking, TorchMasking), (L.Flatten, TorchFlatten),
+             (Merge, TorchMerge)]
 
 
 def build_module(layer, masks=None, share: bool = True) -> nn.Module:
@@ -76,7 +79,8 @@ class TorchNetwork(nn.Module):
                                      for layer in self.descriptions])
 
     def forward(self, x):
-        inputs = list(x) if isinstance(x, (list, tuple)) else [x]
+        # a list is several graph inputs, or the one input of a chain led by a merge
+        inputs = list(x) if len(self.graph.inputs) > 1 else [x]
         outputs = run_graph(self.graph, self.blocks, inputs,
                             lambda block, x, mask: (block(x, mask), None))[0]
         return outputs[0] if len(outputs) == 1 else outputs
