@@ -21,7 +21,7 @@ from .conftest import RECIPE, write_reviews
 # Parameter counts by hand (Keras's formulas):
 #   Embedding n·d; Conv1D k·d·f + f; GRU (reset_after) 3u(d + u) + 2·3u; Dense (in + 1)·out.
 KIM_CNN = 10000 * 64 + sum(k * 64 * 64 + 64 for k in (3, 4, 5)) + (3 * 64 + 1)
-BIGRU_MAXPOOL = 10000 * 128 + 2 * (3 * 64 * (128 + 64) + 2 * 3 * 64) + (2 * 128 + 2 * 128 + 1)
+BIGRU_MAXPOOL = 10000 * 128 + 2 * (3 * 64 * (128 + 64) + 2 * 3 * 64) + (128 + 128 + 1)   # max and mean of 2·64
 
 
 def _model(name: str, n_classes: int = 2):
@@ -56,10 +56,10 @@ def test_a_graph_recipe_sizes_its_output_for_many_classes():
 
 
 @pytest.mark.parametrize("inputs, message", [
-    ('"nowhere"', r"model\.layers\.2\.inputs names 'nowhere', which no earlier layer is "
+    ('"nowhere"', r"model\.layers\.3\.inputs names 'nowhere', which no earlier layer is "
                   r"called; give that layer name = 'nowhere' or use one of: .*emb"),
-    ("3", r"model\.layers\.2\.inputs: 3 is not a layer name or a list of layer names"),
-    ("[]", r"model\.layers\.2\.inputs: \[\] is not a layer name"),
+    ("3", r"model\.layers\.3\.inputs: 3 is not a layer name or a list of layer names"),
+    ("[]", r"model\.layers\.3\.inputs: \[\] is not a layer name"),
 ])
 def test_inputs_that_name_no_earlier_layer_are_one_line_errors(tmp_path, inputs, message):
     recipe = _graph_recipe(tmp_path).read_text().replace('inputs = "emb"', f"inputs = {inputs}",
@@ -72,12 +72,12 @@ def test_inputs_that_name_no_earlier_layer_are_one_line_errors(tmp_path, inputs,
 
 
 def test_merging_shapes_that_do_not_fit_is_a_recipe_error(tmp_path):
-    # an Add of a pooled (batch, 6) and a per-step (batch, 12, 6) output cannot broadcast
+    # a pooled (batch, 6) output and a per-step (batch, 12, 6) one cannot be concatenated
     recipe = _graph_recipe(tmp_path).read_text().replace('["max", "mean"]', '["max", "gru"]')
     path = tmp_path / "bad.toml"
-    path.write_text(recipe.replace('type = "Concatenate"', 'type = "Add"'))
+    path.write_text(recipe)
     config = recipes.load(str(path))
-    with pytest.raises(RecipeError, match=r"model\.layers\.5: Add cannot take its input"):
+    with pytest.raises(RecipeError, match=r"model\.layers\.5: Concatenate cannot take its input"):
         build_model(config, input_shape(config["data"]), 2)
 
 
