@@ -148,7 +148,7 @@ LAYERS_FOR_CONFIG = [
     lambda: layers.Bidirectional(layers.LSTM(5), merge_mode=None,
                                  backward_layer=layers.LSTM(5, go_backwards=True,
                                                             activation="relu")),
-    lambda: layers.Input(shape=(100,), dtype="int32"),
+    lambda: layers.InputLayer(shape=(100,), dtype="int32"),
 ]
 
 
