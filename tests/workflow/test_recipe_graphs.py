@@ -123,3 +123,36 @@ def test_a_graph_recipe_trains_predicts_and_evaluates_through_the_cli(tmp_path, 
     p = model.predict(np.array(["good great superb film", "bad awful dull film"]), verbose=0)
     assert p[0, 0] > 0.5 > p[1, 0]
     np.testing.assert_allclose(p[0, 0], record["probabilities"]["Positive"], atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def graph_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("graph")
+    assert main(["train", str(_graph_recipe(tmp)), "--runs-dir", str(tmp / "runs"),
+                 "--quiet"]) == 0
+    (run,) = (tmp / "runs").iterdir()
+    return run
+
+
+@pytest.mark.oracle
+def test_a_graph_run_exports_a_functional_keras_file_that_keras_loads(graph_run):
+    keras = pytest.importorskip("keras")
+    assert main(["export", str(graph_run), "--format", "keras"]) == 0
+    ours = rnnkit.models.load_model(graph_run / "model.keras")
+    theirs = keras.models.load_model(graph_run / "model-ids.keras")
+    assert type(theirs).__name__ == "Functional"
+    assert [layer.name for layer in theirs.layers][1:] == [layer.name for layer in
+                                                           ours.compute_layers]
+    texts = ["good great superb film", "bad awful dull film", "the plot and the actors"]
+    ids = ours.preprocess(np.array(texts))
+    np.testing.assert_allclose(theirs.predict(ids, verbose=0), ours.predict(texts, verbose=0),
+                               atol=1e-6)
+
+
+def test_a_graph_run_is_not_exported_to_onnx_but_told_how_to_save_it(graph_run, capsys):
+    pytest.importorskip("onnx")
+    assert main(["export", str(graph_run), "--format", "onnx"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "is a graph of layers" in err and "--format keras" in err
+    assert not (graph_run / "model.onnx").exists()
