@@ -70,6 +70,16 @@ class Graph:
             slots.append(step.outputs[0])
         return len(set(s.unit for s in self.steps)) == len(self.steps)
 
+    def replay(self, inputs: list) -> list:
+        """Every call again, in order, on new symbolic ``inputs``: the same layers (so the same
+        weights) make new nodes, and the returned tensors are a new model's outputs."""
+        values = dict(zip(self.inputs, inputs))
+        for step in self.steps:
+            read = [values[s] for s in step.inputs]
+            out = self.layers[step.unit](read if step.multi else read[0])
+            values.update(zip(step.outputs, out if len(step.outputs) > 1 else [out]))
+        return [values[s] for s in self.outputs]
+
     def consumers(self, slot: int) -> list[int]:
         """The steps that read ``slot``."""
         return [i for i, step in enumerate(self.steps) if slot in step.inputs]

@@ -176,10 +176,6 @@ class Functional(Model):
     def output_structure(self):
         return self._output_structure
 
-    def export(self, filepath, *args, **kwargs) -> None:
-        raise NotImplementedError(f"model {self.name!r} is a Functional model; rnnkit exports "
-                                  f"Sequential models only")
-
     def __repr__(self) -> str:
         return f"<Functional name={self.name}, {len(self.layers)} layers>"
 

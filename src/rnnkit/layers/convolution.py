@@ -5,11 +5,19 @@ W (size, C_in, F), stride s and dilation d:
 
     z[b, o, f] = Σ_j Σ_c x̃[b, o·s + j·d, c] · W[j, c, f] + bias[f],     y = activation(z)
 
-so each tap j is one matrix product of the input steps it reads, x̃[:, j·d :: s] (B, L_out, C_in),
-with W[j] (C_in, F). The backward pass runs the same taps in reverse:
+Laying the taps of every output step side by side gives the window matrix
+X̂[(b, o), (j, c)] = x̃[b, o·s + j·d, c] (B·L_out rows, size·C_in columns), and the whole sum is one
+matrix product with the kernel flattened to Ŵ (size·C_in, F):
 
-    dW[j] = Σ_(b,o) x̃[b, o·s + j·d]ᵀ · dz[b, o]         dbias = Σ_(b,o) dz[b, o]
-    dx̃[:, o·s + j·d] += dz[:, o] · W[j]ᵀ                  dx = dx̃ without its padding
+    Z = X̂ · Ŵ + bias
+
+(one large product runs at BLAS speed; a product per tap on strided views of x̃ ran ~10× slower).
+The backward pass is the same product transposed:
+
+    dŴ = X̂ᵀ · dZ          dbias = Σ_rows dZ          dX̂ = dZ · Ŵᵀ
+    dx̃[:, o·s + j·d] += dX̂[(·, o), (j, ·)] for each tap j;    dx = dx̃ without its padding
+
+X̂ is rebuilt from x̃ in backward rather than cached: it is ``size`` times larger than x̃.
 
 Keras's Conv1D does not support masking: a mask ends here (Keras warns that it is dropped).
 """
@@ -99,30 +107,36 @@ class Conv1D(Layer):
         start = j * self.dilation_rate
         return padded[:, start:start + (out - 1) * self.strides + 1:self.strides]
 
+    def _windows(self, padded, out: int) -> np.ndarray:
+        """X̂: (B·out, size·C) rows of the taps each output step reads, tap by tap."""
+        taps = np.stack([self._tap(padded, j, out) for j in range(self.kernel_size)], axis=2)
+        return taps.reshape(-1, self.kernel_size * padded.shape[-1])
+
+    def _flat_kernel(self) -> np.ndarray:
+        """Ŵ: the kernel (size, C, F) as (size·C, F), row j·C + c, matching X̂'s columns."""
+        return self.kernel.reshape(-1, self.filters)
+
     def forward_train(self, x, training=True, mask=None):
         x = self._float_input(x, rank=3, features=self.kernel.shape[1])
         left, right = self.pads(x.shape[1])
         padded = np.pad(x, ((0, 0), (left, right), (0, 0)))        # zeros, as Keras pads
         out = self.compute_output_shape(x.shape)[1]
-        z = np.zeros((x.shape[0], out, self.filters), x.dtype)
-        for j in range(self.kernel_size):
-            z += self._tap(padded, j, out) @ self.kernel[j]         # Σ_j x̃[o·s + j·d]·W[j]
+        z = self._windows(padded, out) @ self._flat_kernel()        # Z = X̂·Ŵ
         if self.use_bias:
             z += self.bias
-        y = activations.apply(self.activation, z)
+        y = activations.apply(self.activation, z.reshape(x.shape[0], out, self.filters))
         return y, Conv1DCache(padded, left, x.shape[1], y)
 
     def backward(self, dy, cache: Conv1DCache):
-        """(dL/dx, [dW, dbias]) by the tap equations of the module docstring."""
+        """(dL/dx, [dW, dbias]) by the window-matrix equations of the module docstring."""
         dz = activations.apply_backward(self.activation, cache.y, dy)
-        out = dz.shape[1]
+        batch, out = dz.shape[:2]
         dz2 = dz.reshape(-1, self.filters)
+        d_kernel = (self._windows(cache.padded, out).T @ dz2).reshape(self.kernel.shape)  # X̂ᵀ·dZ
+        d_windows = (dz2 @ self._flat_kernel().T).reshape(batch, out, self.kernel_size, -1)
         d_padded = np.zeros_like(cache.padded)
-        d_kernel = np.zeros_like(self.kernel)
-        for j in range(self.kernel_size):
-            taps = self._tap(cache.padded, j, out)
-            d_kernel[j] = taps.reshape(-1, taps.shape[-1]).T @ dz2  # dW[j] = Σ x̃ᵀ·dz
-            self._tap(d_padded, j, out)[...] += dz @ self.kernel[j].T   # dx̃ += dz·W[j]ᵀ
+        for j in range(self.kernel_size):                            # dX̂ back onto x̃'s steps
+            self._tap(d_padded, j, out)[...] += d_windows[:, :, j]
         dx = d_padded[:, cache.left:cache.left + cache.length]
         return dx, [d_kernel] + ([dz2.sum(axis=0)] if self.use_bias else [])
 

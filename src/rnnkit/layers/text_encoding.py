@@ -118,10 +118,6 @@ class TextEncoding(Layer):
     def forward(self, x, training: bool = False, mask=None) -> np.ndarray:
         return self.encode(texts_of(x, self.name))
 
-    def __call__(self, x, training: bool = False, mask=None) -> np.ndarray:
-        self.ensure_built((None,))
-        return self.forward(x)
-
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.maxlen)
 

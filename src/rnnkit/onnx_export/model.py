@@ -114,6 +114,11 @@ def build_graph(model, opset: int = OPSET, one_hot_input: bool = False, input_si
     if not model.layers or not model.built:
         raise NotExportableError(f"{_model_name(model)} is not built, so it has no weights to "
                                  f"export; add an Input, call build((None, …)) or fit it first")
+    if not model.graph.is_chain:
+        raise NotExportableError(f"{_model_name(model)} is a graph of layers (branches, merges "
+                                 f"or a layer called twice); the ONNX export writes chains of "
+                                 f"layers: save it as a Keras file instead (model.save, or "
+                                 f"rnnkit export --format keras)")
     g = GraphBuilder()
     if not MIN_OPSET <= opset <= g.onnx.defs.onnx_opset_version():
         raise ValueError(f"opset_version={opset} is outside what this export writes and the "
@@ -135,6 +140,6 @@ def build_graph(model, opset: int = OPSET, one_hot_input: bool = False, input_si
     output = g.onnx.helper.make_tensor_value_info(name, g.onnx.TensorProto.FLOAT,
                                                   [shape[0] or "batch", flow.width])
     proto = g.model(model.name, [info], [output], opset,
-                    doc=f"rnnkit Sequential {model.name!r}: {len(model.compute_layers)} layers")
+                    doc=f"rnnkit {type(model).__name__} {model.name!r}: {len(model.compute_layers)} layers")
     g.onnx.checker.check_model(proto, full_check=True)
     return proto, Signature(info.name, dtype, shape, name, (shape[0], flow.width))

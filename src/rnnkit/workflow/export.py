@@ -132,11 +132,8 @@ def _onnx(model, encoding: dict):
 def _keras_ids(model, encoding: dict):
     """The model from the ids on (its text-encoding layer left out): Keras has no such layer,
     so this is the file real Keras 3 loads (``keras.models.load_model``)."""
-    from ..layers import Input
-    from ..model import Sequential
     shape = model.compute_input_shape
-    ids_model = Sequential([Input(shape=shape[1:], dtype="int32" if len(shape) == 2 else None)]
-                           + model.compute_layers, name=model.name)
+    ids_model = _from_ids(model, shape)
     ids_model.metadata = dict(model.metadata)
     input_name = "token_ids" if len(shape) == 2 else "inputs"
     output = model.output_shape
@@ -144,6 +141,17 @@ def _keras_ids(model, encoding: dict):
     signature = Signature(input_name, "int32" if len(shape) == 2 else "float32",
                           (None,) + tuple(shape[1:]), "outputs", tuple(output))
     return (lambda path: ids_model.save(path)), signature
+
+
+def _from_ids(model, shape):
+    """A new model over the same layers (the same weights), reading ids: a Sequential stack
+    for a chain of layers, else the same graph called again on a new Input (Functional)."""
+    from ..layers import Input
+    from ..model import Model, Sequential
+    ids = Input(shape=shape[1:], dtype="int32" if len(shape) == 2 else None)
+    if model.graph.is_chain:
+        return Sequential([ids] + model.compute_layers, name=model.name)
+    return Model(ids, model.graph.replay([ids])[0], name=model.name)
 
 
 FORMATS = {"onnx": Writer(ONNX_NAME, _onnx), "keras": Writer("model-ids.keras", _keras_ids)}
