@@ -285,12 +285,19 @@ def test_example_predictions_equal_keras(keras):
                                atol=1e-5)
 
 
+def _fitted_example(lib, x, y):
+    """The keras.io example in ``lib`` (rnnkit or Keras), compiled as the example does and
+    fitted one epoch on (x, y)."""
+    model = imdb_example(lib, max_features=500)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    return model
+
+
 @pytest.mark.oracle
 def test_keras_reads_our_example_file(keras, tmp_path):
     x, y = reviews(n=16, maxlen=10, max_features=500)
-    ours = imdb_example(rnnkit, max_features=500)
-    ours.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    ours.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    ours = _fitted_example(rnnkit, x, y)
     ours.save(tmp_path / "ours.keras")
     theirs = keras.models.load_model(tmp_path / "ours.keras")
     assert type(theirs).__name__ == "Functional"
@@ -302,9 +309,7 @@ def test_keras_reads_our_example_file(keras, tmp_path):
 @pytest.mark.oracle
 def test_we_read_keras_example_file(keras, tmp_path):
     x, y = reviews(n=16, maxlen=10, max_features=500)
-    theirs = imdb_example(keras, max_features=500)
-    theirs.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    theirs.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    theirs = _fitted_example(keras, x, y)
     theirs.save(tmp_path / "theirs.keras")
     ours = rnnkit.models.load_model(tmp_path / "theirs.keras")
     assert isinstance(ours, rnnkit.models.Functional)
