@@ -57,7 +57,8 @@ def test_source(data: dict) -> str:
 def fit_encoder(data: dict, texts: list[str]):
     """The encoder of a ``[data]`` section, fitted on the training texts."""
     if data["encoding"] == "tokenizer":
-        return TokenizerEncoder.fit(texts, data["num_words"], data["maxlen"])
+        return TokenizerEncoder.fit(texts, data["num_words"], data["maxlen"],
+                                    char_level=data["char_level"])
     if data["encoding"] == "keras_imdb":
         return KerasImdbEncoder(_word_index(data, texts), data["num_words"], data["maxlen"],
                                 skip_top=data["skip_top"], drop_ids_below=data["drop_ids_below"],
@@ -86,6 +87,9 @@ def prepare(data: dict, encoder=None) -> PreparedData:
     test = dataset.test
     if data["train_size"] and data["train_size"] < train.size:
         train = train.subset(np.arange(data["train_size"]))
+    if data["test_size"] and data["test_size"] < test.size:   # a seeded sample of every class
+        pick = make_rng(data["split_seed"]).permutation(test.size)[:data["test_size"]]
+        test = test.subset(np.sort(pick))
     validation = None
     if data["validation"] == "holdout":
         train, validation = _holdout(train, data)

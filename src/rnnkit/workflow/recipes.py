@@ -57,6 +57,9 @@ DEFAULTS: dict[str, Any] = {
         # tokenizer: Keras Tokenizer fit on the training texts; keras_imdb: the Keras IMDB ids
         "encoding": "tokenizer",
         "num_words": 10000,
+        # tokenizer: every character is a token (Keras's Tokenizer(char_level=True)) — for text
+        # whose words are not split by spaces, or whose spaced words carry endings (Korean)
+        "char_level": False,
         "skip_top": 0,
         "word_index": "keras",      # keras_imdb: "keras" (imdb_word_index.json) or "train" ranks
         "drop_ids_below": 0,        # keras_imdb: remove ids < this (3 drops start/oov marks)
@@ -67,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
         "validation_split": 0.2,
         "validation_size": 0,       # holdout: an exact count instead of the share (0 = use share)
         "train_size": 0,            # keep only this many training examples (0 = all)
+        "test_size": 0,             # test on a seeded sample of this many examples (0 = all)
         "split_seed": 42,
     },
     "model": {"layers": []},

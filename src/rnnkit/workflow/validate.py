@@ -38,6 +38,7 @@ CHOICES = {
 BOUNDS = (("data.test_split", 0.0, False), ("data.validation_split", 0.0, False),
           ("data.num_words", 2, True), ("data.maxlen", 1, True), ("data.categories", 2, True),
           ("data.train_size", 0, True), ("data.validation_size", 0, True),
+          ("data.test_size", 0, True),
           ("train.batch_size", 1, True), ("train.epochs", 1, True), ("train.patience", 0, True),
           ("train.learning_rate", 0.0, False))
 SHARES = ("data.test_split", "data.validation_split")
@@ -106,6 +107,11 @@ def _check_layers(layers: Any) -> None:
 
 
 def _check_data(data: dict) -> None:
+    if data["char_level"] and data["encoding"] != "tokenizer":
+        raise RecipeError(f"--set data.char_level applies to data.encoding = 'tokenizer' (the "
+                          f"Keras IMDB ids are words), but data.encoding is "
+                          f"{data['encoding']!r}; add --set data.encoding=tokenizer or leave "
+                          f"char_level out")
     names = data["class_names"]
     if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
         raise RecipeError(
