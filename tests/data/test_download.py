@@ -125,3 +125,17 @@ def test_a_failed_download_is_a_one_line_missing_file_error(local_server, tmp_pa
     assert "\n" not in message and "downloading failed" in message and "404" in message
     assert f"{local_server}/nothere.bin" in message
     assert os.listdir(tmp_path / "c") == []
+
+
+def test_a_missing_imdb_npz_points_to_the_aclimdb_archive_beside_it(tmp_path):
+    from rnnkit.datasets import imdb
+    with pytest.raises(MissingDataFileError) as info:
+        imdb.load_data(num_words=500, data_dir=tmp_path, download=False)
+    assert "load_sequences" not in str(info.value)          # no archive: nothing to suggest
+    (tmp_path / "aclImdb_v1.tar.gz").write_bytes(b"")
+    with pytest.raises(MissingDataFileError) as info:
+        imdb.load_data(num_words=500, data_dir=tmp_path, download=False)
+    message = str(info.value)
+    assert "imdb.npz is not in" in message and "\n" not in message
+    assert "rnnkit.datasets.aclimdb.load_sequences(num_words=…, word_index=rnnkit.datasets.imdb." \
+           "get_word_index())" in message

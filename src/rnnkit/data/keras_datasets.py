@@ -13,8 +13,8 @@ import os
 
 import numpy as np
 
-from .download import KNOWN_FILES, Hashes, fetch
-from .errors import DataFormatError
+from .download import KNOWN_FILES, Hashes, data_home, fetch
+from .errors import DataFormatError, MissingDataFileError
 from .keras_encoding import decode, imdb_pipeline, reuters_pipeline
 from .keras_npz import load_npz
 
@@ -47,12 +47,27 @@ def load_imdb(
     Returns ``(x_train, y_train), (x_test, y_test)``: x are 1-D object arrays of lists of ints,
     y int64 arrays of shape ``(n,)``. See ``keras_encoding`` for the exact encoding steps.
     """
-    f = _load_members(path, "imdb.npz", ("x_train", "y_train", "x_test", "y_test"), file_hash,
-                      data_dir, download)
+    try:
+        f = _load_members(path, "imdb.npz", ("x_train", "y_train", "x_test", "y_test"),
+                          file_hash, data_dir, download)
+    except MissingDataFileError as e:
+        raise _with_aclimdb_hint(e, data_dir) from None
     return imdb_pipeline(
         f["x_train"], f["y_train"], f["x_test"], f["y_test"], num_words=num_words, skip_top=skip_top,
         maxlen=maxlen, seed=seed, start_char=start_char, oov_char=oov_char, index_from=index_from,
     )
+
+
+def _with_aclimdb_hint(error: MissingDataFileError, data_dir) -> MissingDataFileError:
+    """imdb.npz is missing: where the raw aclImdb archive is at hand, say how to get the same
+    encoding from it (the Keras ids, from the text of the same 50,000 reviews)."""
+    from .aclimdb import FILENAME
+    if not (data_home(data_dir) / FILENAME).is_file():
+        return error
+    return MissingDataFileError(
+        f"{error}; {FILENAME} is there, and rnnkit.datasets.aclimdb.load_sequences(num_words=…, "
+        f"word_index=rnnkit.datasets.imdb.get_word_index()) encodes its 50,000 reviews the "
+        f"same way (Keras's word ranks), as (x_train, y_train), (x_test, y_test)")
 
 
 def load_reuters(
