@@ -387,3 +387,19 @@ def test_our_graph_config_is_keras_config(keras):
             default=list))
 
     assert graph(ours) == graph(theirs)
+
+
+@pytest.mark.parametrize("feed", [
+    lambda m, a, b: m([a, b]), lambda m, a, b: m.predict([a, b]),
+    lambda m, a, b: m({"title": a, "body": b}), lambda m, a, b: m.predict({"title": a, "body": b}),
+])
+def test_a_two_input_model_is_refused_in_one_line_whatever_form_its_data_takes(feed):
+    # inputs of different lengths: NumPy would first fail on the ragged list it cannot stack
+    title, body = rnnkit.Input((20,), name="title"), rnnkit.Input((50,), name="body")
+    embedding, lstm = rnnkit.layers.Embedding(100, 8), rnnkit.layers.LSTM(4)
+    merged = rnnkit.layers.Concatenate()([lstm(embedding(title)), lstm(embedding(body))])
+    model = rnnkit.Model([title, body], rnnkit.layers.Dense(1)(merged))
+    with pytest.raises(ValueError, match=r"^model 'functional\w*' has 2 inputs; rnnkit's engines "
+                                         r"and training loop feed one array, so it cannot run "
+                                         r"on data \(it builds, summarises and saves"):
+        feed(model, np.zeros((3, 20), int), np.zeros((3, 50), int))

@@ -152,10 +152,17 @@ class Functional(Model):
                              f"losses and fit loop take one (compile Model(inputs, one_output))")
         super().compile(*args, **kwargs)
 
+    def preprocess(self, x):
+        """As Sequential's, once the model is known to take one input: every way data reaches
+        the engine passes here, so several inputs are refused before ``x`` is looked at."""
+        self._require_one_input("run on data")
+        return super().preprocess(x)
+
     def _require_one_input(self, what: str) -> None:
         if len(self.inputs) != 1:
             raise ValueError(f"model {self.name!r} has {len(self.inputs)} inputs; rnnkit's "
-                             f"training loop feeds one array, so it cannot {what}")
+                             f"engines and training loop feed one array, so it cannot {what} "
+                             f"(it builds, summarises and saves; real Keras runs the file)")
 
     # ---- description -----------------------------------------------------------------------------
     def get_config(self) -> dict:
