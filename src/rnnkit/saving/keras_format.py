@@ -742,23 +742,22 @@ def functional_from_config(config: dict, extras: dict | None = None):
 
 
 def _keras_ops(entries, config) -> set:
-    """The names of the Keras operations among the entries. A .keras file names their module;
-    Keras 3's legacy saver writes no modules, so there they are the entries rnnkit has no layer
-    for that nothing reads but masks (directly, or through other such operations): NotEqual
-    under Embedding(mask_zero), Any and LogicalOr around merges, …"""
+    """The names of the Keras operations among the entries (rnnkit drops them: it recomputes
+    masks). A .keras file names their module. Keras 3's legacy saver writes no modules, and an
+    operation may share a layer's class name (ops.concatenate's is "Concatenate"), so there
+    they are the entries the outputs do not reach through positional arguments: what only
+    masks read (NotEqual under Embedding(mask_zero), LogicalOr and Any around merges, …)."""
     ops = {e["name"] for e in entries if str(e.get("module", "")).startswith(_KERAS_OPS_MODULE)}
-    candidates = {e["name"] for e in entries if "module" not in e
-                  and e.get("class_name") != "InputLayer" and _loadable(e.get("class_name")) is None}
-    while candidates:
-        read = set(_history_names([config.get("input_layers"), config.get("output_layers")]))
-        for entry in entries:
-            if entry["name"] not in candidates:
-                read.update(_history_names([n.get("args") for n in entry.get("inbound_nodes") or []
-                                            if isinstance(n, dict)]))
-        if not candidates & read:
-            break
-        candidates -= read  # what a layer computes with is no mask operation: refused later
-    return ops | candidates
+    nodes = {e["name"]: e.get("inbound_nodes") or [] for e in entries}
+    data, todo = set(), _history_names(config.get("output_layers"))
+    while todo:
+        name = todo.pop()
+        if name not in data:
+            data.add(name)
+            todo += _history_names([n.get("args") for n in nodes.get(name, [])
+                                    if isinstance(n, dict)])
+    return ops | {e["name"] for e in entries if "module" not in e and e["name"] not in data
+                  and e.get("class_name") != "InputLayer"}
 
 
 def _history_names(value) -> list:
