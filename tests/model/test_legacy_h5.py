@@ -372,7 +372,7 @@ def test_weights_of_another_model_change_nothing(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-# ---- Functional models -----------------------------------------------------------------------------
+# ---- Functional models ---------------------------------------------------------------------------
 def _functional(lib):
     """Embedding(mask_zero) → LSTM and GRU branches → Concatenate → Dense, Adam."""
     L = lib.layers
