@@ -501,7 +501,7 @@ _LEGACY_OPTIMIZER = KerasOptions(ignored=frozenset({"jit_compile", "is_legacy_op
 
 def model_to_legacy_json(model) -> tuple[dict, dict | None, dict]:
     """(model_config, training_config or None, extras) as Keras 3's legacy saver writes them:
-    the Keras 3 config with its top-level layer entries reduced to class_name and config."""
+    the Keras 3 config with its top-level layer entries in the legacy form (_legacy_entry)."""
     top, extras = model_to_keras_json(model)
     config = dict(top["config"])
     config["layers"] = [_legacy_entry(e) for e in config["layers"]]

@@ -5,7 +5,8 @@ which Keras 3 still writes for ``model.save("x.h5")`` and reads in ``load_model`
     model_weights/                 attrs layer_names, backend, keras_version
         <layer name>/              attr weight_names: ["sequential/lstm/lstm_cell/kernel", …]
             <weight name>          one dataset per weight, at its name as a path
-        top_level_model_weights/   (empty for a Sequential)
+                                   (a Functional's have no model scope: "lstm/lstm_cell/kernel")
+        top_level_model_weights/   (empty for a Sequential and a Functional)
     optimizer_weights/             attr weight_names: [adam/iteration, adam/learning_rate, …]
 
 Weights pair with layers by position among the layers that have weights, and within a layer by
