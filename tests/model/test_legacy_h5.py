@@ -15,6 +15,8 @@ import pytest
 import rnnkit
 from rnnkit.saving import ModelFileError, UnsupportedModelError, legacy_h5
 
+from .test_functional import dag, masked_ids
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "legacy_h5"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 INPUTS = np.array(EXPECTED["inputs"])
@@ -187,10 +189,10 @@ def test_tf_keras_2_weights_file_loads_into_a_built_model():
                                EXPECTED["predictions"]["weights_only"], atol=1e-6)
 
 
-def _with_config(tmp_path, edit) -> Path:
-    """A copy of lstm_adam.h5 whose model_config went through ``edit``."""
+def _with_config(tmp_path, edit, source="lstm_adam.h5") -> Path:
+    """A copy of a fixture (lstm_adam.h5 unless told) whose model_config went through ``edit``."""
     path = tmp_path / "edited.h5"
-    shutil.copy(FIXTURES / "lstm_adam.h5", path)
+    shutil.copy(FIXTURES / source, path)
     with h5py.File(path, "r+") as f:
         config = json.loads(f.attrs["model_config"])
         edit(config["config"]["layers"])
@@ -368,3 +370,141 @@ def test_weights_of_another_model_change_nothing(tmp_path):
     assert "weight 0 has shape (3, 2), but 'gru' expects (3, 6)" in _one_line(e)
     for a, b in zip(before, other.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# ---- Functional models ---------------------------------------------------------------------------
+def _functional(lib):
+    """Embedding(mask_zero) → LSTM and GRU branches → Concatenate → Dense, Adam."""
+    L = lib.layers
+    inputs = lib.Input((6,), dtype="int32")
+    embedded = L.Embedding(12, 4, mask_zero=True)(inputs)
+    merged = L.Concatenate()([L.LSTM(3)(embedded), L.GRU(2)(embedded)])
+    model = lib.Model(inputs, L.Dense(1, activation="sigmoid")(merged))
+    model.compile(optimizer=lib.optimizers.Adam(0.01), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def _layout(path) -> tuple:
+    """Groups and datasets, layer_names, optimizer weight names, and the config's entries
+    (their keys, class and inbound nodes) less the Keras mask operations rnnkit does not keep."""
+    with h5py.File(path) as f:
+        items: list = []
+        f.visititems(lambda key, obj: items.append((key, getattr(obj, "shape", None))))
+        layers = json.loads(f.attrs["model_config"])["config"]["layers"]
+        entries = [(sorted(e), e["class_name"], e["name"], _sources(e["inbound_nodes"]))
+                   for e in layers if e["class_name"] != "NotEqual"]
+        return (items, legacy_h5._read_names(f["model_weights"], "layer_names"),
+                legacy_h5._read_names(f["optimizer_weights"], "weight_names"), entries)
+
+
+def _sources(nodes) -> list:
+    """Each node's positional inputs as [layer, node, tensor] (mask keyword arguments aside)."""
+    def histories(arg):
+        if isinstance(arg, list):
+            return [h for a in arg for h in histories(a)]
+        return [arg["config"]["keras_history"]]
+    return [histories(node["args"][0]) for node in nodes]
+
+
+@pytest.mark.oracle
+def test_functional_h5_is_keras_legacy_file_and_keras_reads_it(keras, tmp_path):
+    x = INPUTS
+    rnnkit.naming.clear_session()  # both libraries' first model and layers: no _1 suffixes
+    keras.utils.clear_session()
+    ours, theirs = _functional(rnnkit), _functional(keras)
+    for name, model in (("ours", ours), ("theirs", theirs)):
+        model.train_on_batch(x, TARGETS)
+        model.save(tmp_path / f"{name}.h5")
+    assert _layout(tmp_path / "ours.h5") == _layout(tmp_path / "theirs.h5")
+    loaded = keras.models.load_model(tmp_path / "ours.h5")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), ours.predict(x, verbose=0),
+                               atol=1e-6)
+    assert int(loaded.optimizer.iterations.numpy()) == 1
+    twin = _functional(keras)  # Keras's load_weights pairs the layers by position
+    twin.load_weights(tmp_path / "ours.h5")
+    np.testing.assert_allclose(twin.predict(x, verbose=0), ours.predict(x, verbose=0), atol=1e-6)
+
+
+@pytest.mark.oracle
+def test_rnnkit_reads_keras_functional_h5(keras, tmp_path):
+    """Keras 3's legacy saver writes its mask operations (NotEqual, …) as layer entries
+    without a module, which its own legacy loader then cannot read ("Unknown layer:
+    'NotEqual'"); rnnkit drops them and recomputes the masks. The graph has a shared Dense."""
+    x = masked_ids()
+    y = np.array([[1.0], [0.0], [1.0], [0.0], [1.0], [1.0]], np.float32)
+    theirs = dag(keras, keras.layers.Concatenate)
+    theirs.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy")
+    theirs.train_on_batch(x, y)
+    theirs.save(tmp_path / "theirs.h5")
+    with h5py.File(tmp_path / "theirs.h5") as f:
+        assert "NotEqual" in f.attrs["model_config"]
+    ours = rnnkit.models.load_model(tmp_path / "theirs.h5")
+    assert isinstance(ours, rnnkit.models.Functional)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                               atol=1e-6)
+    assert ours.optimizer.iterations == 1
+    np.testing.assert_allclose(ours.train_on_batch(x, y), theirs.train_on_batch(x, y), atol=1e-5)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                               atol=1e-5)
+
+
+def test_tf_keras_2_functional_file_loads_and_resumes():
+    """Keras 2's config: nested-list inbound nodes, input_layers [["input_1", 0, 0]], a Dense
+    called twice (node 1), batch_input_shape on the Embedding; SGD momentum by name."""
+    model = rnnkit.models.load_model(FIXTURES / "functional.h5")
+    assert isinstance(model, rnnkit.models.Functional)
+    assert [type(layer).__name__ for layer in model.layers] == \
+        ["InputLayer", "Embedding", "LSTM", "GRU", "Dense", "Average"]
+    np.testing.assert_allclose(model.predict(INPUTS, verbose=0),
+                               EXPECTED["predictions"]["functional"], atol=1e-6)
+    assert model.optimizer.iterations == 2 and model.compiled_metric_identifiers == ["accuracy"]
+    model.fit(INPUTS, TARGETS, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    np.testing.assert_allclose(model.predict(INPUTS, verbose=0),
+                               EXPECTED["predictions"]["functional_after_one_step"], atol=1e-6)
+
+
+def test_functional_round_trip_resumes_training_exactly(tmp_path):
+    model = _functional(rnnkit)
+    model.fit(INPUTS, TARGETS, epochs=2, batch_size=2, verbose=0)
+    model.save(tmp_path / "f.h5")
+    loaded = rnnkit.models.load_model(tmp_path / "f.h5")
+    assert loaded.get_config() == model.get_config()
+    for a, b in zip(loaded.get_weights() + loaded.optimizer.variables,
+                    model.get_weights() + model.optimizer.variables):
+        np.testing.assert_array_equal(a, b)
+    for m in (model, loaded):
+        m.fit(INPUTS, TARGETS, epochs=1, batch_size=2, shuffle=False, verbose=0)
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_model_checkpoint_best_h5_on_a_functional_model(tmp_path):
+    path = tmp_path / "best.h5"
+    snapshots = _Snapshots(path)
+    _functional(rnnkit).fit(INPUTS, TARGETS, epochs=3, verbose=0, callbacks=[
+        _Scores([2.0, 1.0, 1.5]),
+        rnnkit.callbacks.ModelCheckpoint(str(path), monitor="score", mode="min",
+                                         save_best_only=True),
+        snapshots])
+    assert snapshots.files[1] != snapshots.files[0] and snapshots.files[2] == snapshots.files[1]
+    best = rnnkit.models.load_model(path)
+    assert isinstance(best, rnnkit.models.Functional)
+    np.testing.assert_array_equal(best.predict(INPUTS, verbose=0), snapshots.predictions[1])
+
+
+def test_a_functional_node_naming_a_missing_layer(tmp_path):
+    def misnamed(layers):
+        layers[-1]["inbound_nodes"][0][1][0] = "dense_9"  # Average reads a layer not there
+    with pytest.raises(UnsupportedModelError) as e:
+        rnnkit.models.load_model(_with_config(tmp_path, misnamed, "functional.h5"))
+    assert "layer 'average' reads the output of layer 'dense_9', which the model's config " \
+           "does not have" in _one_line(e)
+
+    def no_nodes(layers):  # what rnnkit wrote before Functional models had .h5 files
+        for entry in layers:
+            entry.pop("inbound_nodes")
+    with pytest.raises(UnsupportedModelError) as e:
+        rnnkit.models.load_model(_with_config(tmp_path, no_nodes, "functional.h5"))
+    assert "the model's output_layers reads output 0 of call 0 of layer 'average', which " \
+           "the model's config never makes (0 calls)" in _one_line(e)

@@ -501,11 +501,10 @@ _LEGACY_OPTIMIZER = KerasOptions(ignored=frozenset({"jit_compile", "is_legacy_op
 
 def model_to_legacy_json(model) -> tuple[dict, dict | None, dict]:
     """(model_config, training_config or None, extras) as Keras 3's legacy saver writes them:
-    the Keras 3 config with its top-level layer entries reduced to class_name and config."""
+    the Keras 3 config with its top-level layer entries in the legacy form (_legacy_entry)."""
     top, extras = model_to_keras_json(model)
     config = dict(top["config"])
-    config["layers"] = [{"class_name": e["class_name"], "config": e["config"]}
-                        for e in config["layers"]]
+    config["layers"] = [_legacy_entry(e) for e in config["layers"]]
     training = None
     if "compile_config" in top:
         training = dict(top["compile_config"])
@@ -515,14 +514,61 @@ def model_to_legacy_json(model) -> tuple[dict, dict | None, dict]:
     return {"class_name": top["class_name"], "config": config}, training, extras
 
 
+def _legacy_entry(entry: dict) -> dict:
+    """Keras 3's legacy serializer keeps a layer's class_name and config only (no module,
+    registered_name or build_config); a Functional's entries keep their name and inbound nodes,
+    which Keras 3 writes in its own node form ({"args", "kwargs"}), not Keras 2's lists."""
+    out = {"class_name": entry["class_name"], "config": entry["config"]}
+    out.update({key: entry[key] for key in ("name", "inbound_nodes") if key in entry})
+    return out
+
+
 def model_from_legacy_json(model_config: dict, extras: dict | None = None):
     """An (uncompiled) model from a legacy .h5 file's model_config, through the Keras 3 reader."""
     top = dict(model_config)
     config = top.get("config") or {}
     if isinstance(config, list):  # Keras <= 2.2 wrote a Sequential's config as its layer list
         config = {"name": "sequential", "layers": config}
-    top["config"] = {**config, "layers": _legacy_input_entries(config.get("layers") or [])}
+    if top.get("class_name") == "Model":  # Keras 2 before tf.keras 2.4 called Functional so
+        top["class_name"] = "Functional"
+    entries = config.get("layers") or []
+    if top.get("class_name") == "Functional":
+        entries = [_legacy_graph_entry(e) for e in entries]
+    else:
+        entries = _legacy_input_entries(entries)
+    top["config"] = {**config, "layers": entries}
     return model_from_keras_json(top, extras)
+
+
+def _legacy_graph_entry(entry: dict) -> dict:
+    """A Functional layer entry in Keras 3's form: Keras 2's nested-list inbound nodes
+    converted, and the ``batch_input_shape`` tf.keras also put on layers made with an input
+    shape dropped (the graph's InputLayer has the shape)."""
+    config = dict(entry.get("config") or {})
+    name = entry.get("name") or config.get("name")
+    if entry.get("class_name") != "InputLayer":
+        config.pop("batch_input_shape", None)
+    nodes = entry.get("inbound_nodes") or []
+    if not isinstance(nodes, list):
+        raise UnsupportedModelError(f"layer {name!r}: inbound_nodes is {nodes!r}, not a list")
+    return {**entry, "config": config, "inbound_nodes": [_keras2_node(n, name) for n in nodes]}
+
+
+def _keras2_node(node, name):
+    """tf.keras 2's node ``[["embedding", 0, 0, {}], …]`` (one [layer, node, tensor, kwargs]
+    per input tensor) as Keras 3's ``{"args": [tensor or [tensors]], "kwargs": {…}}``; like
+    Keras 3's reader, one input is passed alone and the last entry's kwargs are the call's."""
+    if not isinstance(node, list):
+        return node  # Keras 3's own form (its legacy saver writes it)
+    if not node or not all(isinstance(t, list) and len(t) in (3, 4) and isinstance(t[0], str)
+                           for t in node):
+        raise UnsupportedModelError(f"layer {name!r}: inbound node {node!r} is neither Keras "
+                                    f"3's {{args, kwargs}} nor Keras 2's [[layer, node, "
+                                    f"tensor, kwargs], …]")
+    tensors = [{"class_name": "__keras_tensor__", "config": {"keras_history": list(t[:3])}}
+               for t in node]
+    kwargs = node[-1][3] if len(node[-1]) == 4 else {}
+    return {"args": [tensors[0] if len(tensors) == 1 else tensors], "kwargs": kwargs or {}}
 
 
 def _legacy_input_entries(entries: list) -> list:
@@ -671,7 +717,7 @@ def functional_from_config(config: dict, extras: dict | None = None):
                                     "output_layers, so its graph cannot be rebuilt")
     entries = [{**e, "name": e.get("name") or e.get("config", {}).get("name")}
                for e in config.get("layers", [])]
-    ops = {e.get("name") for e in entries if str(e.get("module", "")).startswith(_KERAS_OPS_MODULE)}
+    ops = _keras_ops(entries, config)
     entries = [e for e in entries if e.get("name") not in ops]
     missing = missing_layer_classes([e for e in entries if e.get("class_name") != "InputLayer"])
     if missing:
@@ -689,9 +735,42 @@ def functional_from_config(config: dict, extras: dict | None = None):
             outputs[name] = []
         made[name] = layer
     _call_nodes(entries, made, outputs, ops)
-    return Functional(_structure_from_keras(config.get("input_layers"), outputs),
-                      _structure_from_keras(config.get("output_layers"), outputs),
+    return Functional(_structure_from_keras(config.get("input_layers"), outputs, "input_layers"),
+                      _structure_from_keras(config.get("output_layers"), outputs,
+                                            "output_layers"),
                       name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def _keras_ops(entries, config) -> set:
+    """The names of the Keras operations among the entries (rnnkit drops them: it recomputes
+    masks). A .keras file names their module. Keras 3's legacy saver writes no modules, and an
+    operation may share a layer's class name (ops.concatenate's is "Concatenate"), so there
+    they are the entries the outputs do not reach through positional arguments: what only
+    masks read (NotEqual under Embedding(mask_zero), LogicalOr and Any around merges, …)."""
+    ops = {e["name"] for e in entries if str(e.get("module", "")).startswith(_KERAS_OPS_MODULE)}
+    nodes = {e["name"]: e.get("inbound_nodes") or [] for e in entries}
+    data, todo = set(), _history_names(config.get("output_layers"))
+    while todo:
+        name = todo.pop()
+        if name not in data:
+            data.add(name)
+            todo += _history_names([n.get("args") for n in nodes.get(name, [])
+                                    if isinstance(n, dict)])
+    return ops | {e["name"] for e in entries if "module" not in e and e["name"] not in data
+                  and e.get("class_name") != "InputLayer"}
+
+
+def _history_names(value) -> list:
+    """The layer names in every keras_history (and [name, node, tensor]) inside ``value``."""
+    if isinstance(value, dict):
+        history = (value.get("config") or {}).get("keras_history") \
+            if value.get("class_name") == "__keras_tensor__" else None
+        return [history[0]] if isinstance(history, list) and history else []
+    if isinstance(value, list):
+        if len(value) == 3 and isinstance(value[0], str) and isinstance(value[1], int):
+            return [value[0]]
+        return [name for item in value for name in _history_names(item)]
+    return []
 
 
 def _call_nodes(entries, made, outputs, ops) -> None:
@@ -732,29 +811,46 @@ def _ready(node, outputs, ops, name) -> bool:
         if source in ops:
             raise UnsupportedModelError(f"layer {name!r} reads the output of the Keras "
                                         f"operation {source!r}, which rnnkit does not have")
+        if source not in outputs:
+            raise UnsupportedModelError(f"layer {name!r} reads the output of layer "
+                                        f"{source!r}, which the model's config does not have")
         if node_index >= len(outputs.get(source, [])):
             return False
     return True
 
 
 def _node_argument(node, outputs, name):
-    tensors = [_tensor_from_keras(t["config"]["keras_history"], outputs)
+    tensors = [_tensor_from_keras(t["config"]["keras_history"], outputs, f"layer {name!r}")
                for t in _node_tensors(node, name)]
     return tensors if isinstance(node["args"][0], list) else tensors[0]
 
 
-def _tensor_from_keras(history, outputs):
+def _tensor_from_keras(history, outputs, reader: str):
+    """The tensor a [layer name, node index, tensor index] names; a name, call or output the
+    rebuilt graph lacks is the file's fault and is said so (not an IndexError)."""
+    if not (isinstance(history, list) and len(history) == 3):
+        raise UnsupportedModelError(f"{reader} names the tensor {history!r}, which is not "
+                                    f"[layer name, node index, tensor index]")
     source, node_index, tensor_index = history
-    return outputs[source][node_index][tensor_index]
+    calls = outputs.get(source)
+    if calls is None:
+        raise UnsupportedModelError(f"{reader} reads layer {source!r}, which the model's "
+                                    f"config does not have")
+    if node_index >= len(calls) or tensor_index >= len(calls[node_index]):
+        raise UnsupportedModelError(f"{reader} reads output {tensor_index} of call "
+                                    f"{node_index} of layer {source!r}, which the model's "
+                                    f"config never makes ({len(calls)} calls)")
+    return calls[node_index][tensor_index]
 
 
-def _structure_from_keras(structure, outputs):
+def _structure_from_keras(structure, outputs, key: str):
     """input_layers / output_layers: one [name, node, tensor], a list of them or a dict."""
+    reader = f"the model's {key}"
     if isinstance(structure, dict):
-        return {key: _tensor_from_keras(h, outputs) for key, h in structure.items()}
+        return {k: _tensor_from_keras(h, outputs, reader) for k, h in structure.items()}
     if structure and isinstance(structure[0], list):
-        return [_tensor_from_keras(h, outputs) for h in structure]
-    return _tensor_from_keras(structure, outputs)
+        return [_tensor_from_keras(h, outputs, reader) for h in structure]
+    return _tensor_from_keras(structure, outputs, reader)
 
 
 _MODEL_ENTRIES = {

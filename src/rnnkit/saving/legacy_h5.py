@@ -5,7 +5,8 @@ which Keras 3 still writes for ``model.save("x.h5")`` and reads in ``load_model`
     model_weights/                 attrs layer_names, backend, keras_version
         <layer name>/              attr weight_names: ["sequential/lstm/lstm_cell/kernel", …]
             <weight name>          one dataset per weight, at its name as a path
-        top_level_model_weights/   (empty for a Sequential)
+                                   (a Functional's have no model scope: "lstm/lstm_cell/kernel")
+        top_level_model_weights/   (empty for a Sequential and a Functional)
     optimizer_weights/             attr weight_names: [adam/iteration, adam/learning_rate, …]
 
 Weights pair with layers by position among the layers that have weights, and within a layer by
@@ -88,7 +89,7 @@ def write_weights(group: h5py.Group, model, keras_version: str) -> None:
     group.attrs["keras_version"] = keras_version
     # sorted by name, as Keras does, so that no group name is a prefix of one made before it
     for layer in sorted(model.layers, key=lambda layer: layer.name):
-        _write_subset(group.create_group(layer.name), weight_paths(layer, model.name),
+        _write_subset(group.create_group(layer.name), weight_paths(layer, _scope(model)),
                       _layer_weights(layer))
     _write_subset(group.create_group("top_level_model_weights"), [], [])
 
@@ -97,13 +98,20 @@ def _layer_weights(layer) -> list[np.ndarray]:
     return layer.params() if getattr(layer, "built", False) else []
 
 
-def weight_paths(layer, prefix: str) -> list[str]:
+def _scope(model) -> str:
+    """The prefix of Keras 3's weight paths: a Sequential builds its layers inside its own
+    name scope (sequential/lstm/…); a Functional's layers are built where they are called on
+    Input tensors, outside any model (lstm/…)."""
+    return f"{model.name}/" if model.keras_class_name == "Sequential" else ""
+
+
+def weight_paths(layer, scope: str) -> list[str]:
     """Keras 3's weight paths for ``layer``'s weights: sequential/lstm/lstm_cell/kernel, …"""
     if not _layer_weights(layer):
         return []
-    names = _named_paths(layer, f"{prefix}/{layer.name}")
+    names = _named_paths(layer, f"{scope}{layer.name}")
     if len(names) != len(_layer_weights(layer)):  # a layer that names its weights otherwise
-        names = [f"{prefix}/{layer.name}/{i}" for i in range(len(_layer_weights(layer)))]
+        names = [f"{scope}{layer.name}/{i}" for i in range(len(_layer_weights(layer)))]
     return names
 
 
@@ -158,7 +166,7 @@ def _write_optimizer(f: h5py.File, model) -> None:
 def _trainable_paths(model) -> list[str]:
     """The path of each of ``model.trainable_weights`` (the optimizer's order)."""
     by_id = {id(w): path for layer in model.layers
-             for w, path in zip(_layer_weights(layer), weight_paths(layer, model.name))}
+             for w, path in zip(_layer_weights(layer), weight_paths(layer, _scope(model)))}
     return [by_id.get(id(w), f"{model.name}/weight_{i}")
             for i, w in enumerate(model.trainable_weights)]
 
