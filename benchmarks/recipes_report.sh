@@ -12,6 +12,6 @@ cd "$(dirname "$0")/.."
 recipes=("$@")
 if [ ${#recipes[@]} -eq 0 ]; then
   recipes=(lstm gru lstm-dropout lstm-2layer embedding-simplernn scratch-rnn onehot-simplernn
-           simplernn lstm32 bigru bilstm reuters-gru)
+           simplernn lstm32 bigru bilstm reuters-gru kim-cnn bigru-maxpool)
 fi
 rnnkit compare "${recipes[@]}" --runs-dir runs --out docs/recipes-report
