@@ -9,7 +9,7 @@ import pytest
 
 import rnnkit
 from rnnkit import layers
-from rnnkit.insight import gate_activations, inspect_text
+from rnnkit.insight import ExplainError, gate_activations, inspect_text
 
 from ._reference import model_gates, sigmoid
 
@@ -182,6 +182,11 @@ def shipped():
 def test_inspect_reads_every_shipped_recipes_model(name):
     model, encoder = recipe_model(name)
     text = "the film was wonderful zyzzyva and the music moving"
+    if not any(isinstance(layer, (layers.RNN, layers.Bidirectional))
+               for layer in model.compute_layers):           # kim-cnn: convolutions only
+        with pytest.raises(ExplainError, match="has no recurrent layer"):
+            inspect_text(model, text)
+        return
     seen = inspect_text(model, text)
     row = np.asarray(encoder.encode([text]))
     assert_same_gates(seen.layers, model_gates(model, row), tol=2e-5)

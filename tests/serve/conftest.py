@@ -25,6 +25,10 @@ REVIEW = "a wonderful and moving film, the actors were superb but the plot was a
 def served_run(tmp_path_factory):
     """A finished binary run (Negative / Positive), trained through the CLI."""
     from rnnkit.cli import main
+    from rnnkit.layers import clear_session
+    # made before the first test's own fresh names (a session fixture comes first): without
+    # this its layers are named after whatever the previous test left (gru_3, sequential_1)
+    clear_session()
     tmp = tmp_path_factory.mktemp("served")
     assert main(["train", str(write_recipe(tmp)), "--runs-dir", str(tmp / "runs"),
                  "--quiet"]) == 0

@@ -70,6 +70,24 @@ class Graph:
             slots.append(step.outputs[0])
         return len(set(s.unit for s in self.steps)) == len(self.steps)
 
+    def after(self, step: int) -> "Graph":
+        """The graph with step ``step`` taken off its front: its outputs are the new graph's
+        inputs, every other step stays (calling only the layers still used, in the same order).
+
+        ``step`` must be the only reader of the inputs (e.g. the Embedding in front of a
+        model): else the rest would still need them, and GraphError says so."""
+        readers = {i for slot in self.inputs for i in self.consumers(slot)}
+        if readers != {step}:
+            raise GraphError(f"step {step} is not the only reader of the graph's inputs (the "
+                             f"steps reading them: {sorted(readers)}); nothing can be cut off "
+                             f"in front of them")
+        rest = [s for i, s in enumerate(self.steps) if i != step]
+        used = sorted({s.unit for s in rest})
+        unit = {old: new for new, old in enumerate(used)}
+        steps = [Step(unit[s.unit], s.inputs, s.outputs, s.multi, s.node) for s in rest]
+        return Graph([self.layers[u] for u in used], steps, list(self.steps[step].outputs),
+                     list(self.outputs))
+
     def replay(self, inputs: list) -> list:
         """Every call again, in order, on new symbolic ``inputs``: the same layers (so the same
         weights) make new nodes, and the returned tensors are a new model's outputs."""

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..layers.stack import run_stack
 from ..workflow.evaluation import class_probabilities
 from .class_score import CHUNK, ModelInput, check_target, class_count, class_score
 from .errors import ExplainError
@@ -232,9 +231,7 @@ def explain(model, encoder, text: str, method: str = "integrated-gradients", tar
 
 def _probabilities(model_input: ModelInput, v: np.ndarray, mask) -> np.ndarray:
     """(classes,) probabilities of one row, as ``predict_proba`` gives them."""
-    out = run_stack(model_input.body, v, lambda layer, x, m: (
-        layer.forward(x, training=False, mask=m), None), mask)[0]
-    return class_probabilities(out)[0]
+    return class_probabilities(model_input.output(v, mask))[0]
 
 
 def _check_steps(method: str, steps) -> int | None:

@@ -15,6 +15,11 @@ Two engines compute ∂f_c/∂v independently of each other:
   ``backward``, top down, as the NumPy engine's train step runs them (BPTT included);
 * ``TorchClassScore``: the torch engine's modules for the same layers (sharing their weights)
   and ``torch.autograd.grad``.
+
+Both run the *body*: the model's graph with its Embedding taken off the front
+(``Graph.after``), so v is the body's one input. A Sequential model's body is a chain; a
+Functional model's may branch and merge (a GRU and a Conv1D both reading v, concatenated), and
+both engines walk it with the one graph walk (functional/walk.py) that training uses.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..layers import Embedding, InputLayer
-from ..layers.stack import run_stack
+from ..functional.graph import Graph
+from ..functional.walk import backward_graph, run_graph
+from ..layers import Embedding
 from .errors import ExplainError
 
 ENGINES = ("numpy", "torch")
@@ -37,28 +43,37 @@ CHUNK = 64
 @dataclass(frozen=True)
 class ModelInput:
     """How a model reads an encoded row: its Embedding (None when it reads one-hot rows) and
-    the layers after it, which f_c runs."""
+    ``body``, the graph of everything after it (functional/graph.py; a chain for a Sequential
+    model), whose one input is v and whose output f_c reads."""
 
     embedding: Embedding | None
-    body: tuple
+    body: Graph
 
     @classmethod
     def of(cls, model) -> ModelInput:
-        layers = [layer for layer in model.compute_layers if not isinstance(layer, InputLayer)]
-        if layers and isinstance(layers[0], Embedding):
-            return cls(layers[0], tuple(layers[1:]))
-        if layers and layers[0].built and len(layers[0].input_shape) == 3:
-            return cls(None, tuple(layers))            # one-hot rows (batch, time, vocabulary)
-        first = type(layers[0]).__name__ if layers else "nothing"
-        raise ExplainError(f"the model starts with {first}; explanations need an Embedding "
-                           f"(or one-hot rows) in front of the recurrent layers, to give each "
-                           f"word its own input vector")
+        graph = model.graph
+        if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+            raise ExplainError(f"model {model.name!r} has {len(graph.inputs)} inputs and "
+                               f"{len(graph.outputs)} outputs; explanations need one of each "
+                               f"(one text in, one prediction out)")
+        readers = graph.consumers(graph.inputs[0])
+        first = [graph.layers[graph.steps[i].unit] for i in readers]
+        if len(first) == 1 and isinstance(first[0], Embedding):
+            return cls(first[0], graph.after(readers[0]))
+        if first and all(layer.built and len(layer.input_shape) == 3 for layer in first):
+            return cls(None, graph)              # one-hot rows (batch, time, vocabulary)
+        raise ExplainError(_no_word_vectors(model, first))
+
+    @property
+    def first_layers(self) -> list:
+        """The layers that read v."""
+        return [self.body.layers[self.body.steps[i].unit]
+                for i in self.body.consumers(self.body.inputs[0])]
 
     def vectors(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(v, mask) of encoded rows: (batch, time) ids, or (batch, time, vocabulary) one-hot."""
         if self.embedding is None:
-            first = self.body[0]
-            return np.asarray(rows, dtype=first.dtype), None
+            return np.asarray(rows, dtype=self.first_layers[0].dtype), None
         ids = self.embedding.check_ids(rows)
         return self.embedding.embeddings[ids], self.embedding.compute_mask(ids, None)
 
@@ -67,6 +82,27 @@ class ModelInput:
         one-hot row)."""
         rows = np.asarray(rows)
         return rows.any(axis=-1) if self.embedding is None else rows != 0
+
+    def output(self, v: np.ndarray, mask) -> np.ndarray:
+        """The model's output (batch, units) for vectors v: the body in inference mode."""
+        return body_forward(self.body, self.body.layers, v, mask)
+
+
+def _no_word_vectors(model, first: list) -> str:
+    """Why ``model`` gives no word its own input vector: what reads its input instead."""
+    what = ", ".join(f"{type(layer).__name__} {layer.name!r}" for layer in first) or "nothing"
+    several = " (an Embedding must be the only layer reading the ids)" if len(first) > 1 else ""
+    return (f"model {model.name!r} reads its input with {what}{several}; explanations need an "
+            f"Embedding (or one-hot rows) in front of the other layers, to give each word its "
+            f"own input vector")
+
+
+def body_forward(body: Graph, units, v: np.ndarray, mask) -> np.ndarray:
+    """The body's output for v, each unit's plain ``forward`` in inference mode, nothing kept;
+    the Embedding's mask enters with v and flows as the graph walk passes masks."""
+    (out,), _ = run_graph(body, units, [v], lambda layer, x, m: (
+        layer.forward(x, training=False, mask=m), None), [mask])
+    return out
 
 
 def class_column(out, target: int):
@@ -78,7 +114,7 @@ def class_column(out, target: int):
 
 def class_count(model_input: ModelInput) -> int:
     """Classes of the output: a single sigmoid unit is two."""
-    units = getattr(model_input.body[-1], "units", None) if model_input.body else None
+    units = getattr(model_input.body.output_layer, "units", None)
     return 2 if units == 1 else int(units or 0)
 
 
@@ -100,26 +136,26 @@ def class_score(model_input: ModelInput, target: int, engine: str = "numpy"):
 
 
 class NumpyClassScore:
-    """f_c(v) and ∂f_c/∂v with the layers' own forward_train and backward (hand-written BPTT)."""
+    """f_c(v) and ∂f_c/∂v with the layers' own forward_train and backward (hand-written BPTT),
+    walked over the body graph as the NumPy engine's train step walks a model's."""
 
-    def __init__(self, layers, target: int):
-        self.layers = [full_bptt(layer) for layer in layers]
+    def __init__(self, body: Graph, target: int):
+        self.body = body
+        self.units = [full_bptt(layer) for layer in body.layers]
         self.target = target
 
     def values(self, v: np.ndarray, mask) -> np.ndarray:
         """f_c (batch,), inference mode, nothing kept."""
-        out = run_stack(self.layers, v, lambda layer, x, m: (
-            layer.forward(x, training=False, mask=m), None), mask)[0]
+        out = body_forward(self.body, self.units, v, mask)
         return np.asarray(class_column(out, self.target), np.float64)
 
     def gradient(self, v: np.ndarray, mask) -> tuple[np.ndarray, np.ndarray]:
         """(f_c (batch,), ∂f_c/∂v (batch, time, features)): each row's own gradient, since
-        rows do not interact and dy is one row of ∂f_c/∂y per row."""
-        out, caches = run_stack(self.layers, v, lambda layer, x, m: layer.forward_train(
-            x, training=False, mask=m), mask)
-        d = self._seed(out)
-        for layer, cache in zip(reversed(self.layers), reversed(caches)):
-            d, _ = layer.backward(d, cache)
+        rows do not interact and dy is one row of ∂f_c/∂y per row. Where several layers read
+        one tensor (v itself, or a branch point), the walk sums their gradients (chain rule)."""
+        (out,), caches = run_graph(self.body, self.units, [v], lambda layer, x, m: (
+            layer.forward_train(x, training=False, mask=m)), [mask])
+        (d,), _ = backward_graph(self.body, self.units, caches, [self._seed(out)])
         return np.asarray(class_column(out, self.target), np.float64), d
 
     def _seed(self, out: np.ndarray) -> np.ndarray:
@@ -133,14 +169,15 @@ class NumpyClassScore:
 
 
 class TorchClassScore:
-    """f_c(v) and ∂f_c/∂v with the torch engine's modules (eval mode) and autograd."""
+    """f_c(v) and ∂f_c/∂v with the torch engine's graph network over the body (eval mode) and
+    autograd."""
 
-    def __init__(self, layers, target: int):
+    def __init__(self, body: Graph, target: int):
         from ..engines.torch_engine import CudnnOffNotice, TorchNetwork, import_torch
         self.torch = import_torch()
         self._notice = CudnnOffNotice
         with self._quiet():
-            self.net = TorchNetwork(list(layers)).eval()   # CPU: parameters share the arrays
+            self.net = TorchNetwork(body).eval()   # CPU: parameters share the arrays
         self.target = target
 
     @contextmanager
@@ -154,7 +191,7 @@ class TorchClassScore:
         torch = self.torch
         m = None if mask is None else torch.from_numpy(np.ascontiguousarray(mask, bool))
         with self._quiet():
-            out = run_stack(self.net.blocks, v, lambda block, x, mk: (block(x, mk), None), m)[0]
+            out = self.net(v, mask=m)
         return class_column(out, self.target)
 
     def values(self, v: np.ndarray, mask) -> np.ndarray:

@@ -6,5 +6,6 @@ from ..errors import UserError
 
 
 class ExplainError(UserError, ValueError):
-    """A method, target or step count that does not exist, or a model that cannot be explained
-    word by word (no Embedding and no one-hot rows in front of its recurrent layers)."""
+    """A method, target or step count that does not exist, a model that cannot be explained
+    word by word (no Embedding and no one-hot rows in front of its other layers), or one whose
+    gates cannot be looked at (no recurrent layer, or one called twice)."""

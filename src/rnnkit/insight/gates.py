@@ -23,6 +23,7 @@ import numpy as np
 from .passes import (
     Direction,
     carry_down,
+    find_layer,
     forward,
     model_input,
     predicted_class_seed,
@@ -113,7 +114,8 @@ def gate_activations(model, x) -> Gates:
     """Gates and states of every recurrent layer of ``model`` for inputs ``x`` (raw texts or
     encoded ids), one forward pass per recurrent layer."""
     x = model_input(model, x)
-    found, run = [], None
+    find_layer(model)               # a model without a recurrent layer: a one-line refusal
+    found = []
     for index in recurrent_indices(model):
         run = forward(model, x, index)
         _, seed = predicted_class_seed(run.output)
@@ -121,9 +123,6 @@ def gate_activations(model, x) -> Gates:
         found += [_layer_gates(direction, d)
                   for direction, d in zip(run.directions(), run.direction_grads(d_out),
                                           strict=True)]
-    if run is None:
-        raise ValueError(f"model {model.name!r} has no recurrent layer (SimpleRNN, LSTM, GRU, "
-                         f"RNN or Bidirectional) to look inside")
     predicted, _ = predicted_class_seed(run.output)
     return Gates(run.output, predicted, found)
 

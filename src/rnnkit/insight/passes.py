@@ -2,8 +2,12 @@
 down from the model's output to one recurrent layer, and that layer's directions.
 
 The pass is the NumPy engine's own: each layer's ``forward_train`` and ``backward``, in
-inference mode (dropout off), with the recurrent layer looked at on its reference loop
-(``forward_train(..., reference=True)``) so that every step's cache and states are kept.
+inference mode (dropout off), over the model's graph with the engines' graph walk (a
+Sequential model's graph is a chain; a Functional model's may branch and merge), with the
+recurrent layer looked at on its reference loop (``forward_train(..., reference=True)``) so
+that every step's cache and states are kept. The gradient comes down only the steps that
+depend on that layer; a tensor read twice gets its readers' gradients summed. A recurrent layer
+called more than once in the graph is refused (which call's states would be *the* layer's?).
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..functional.graph import Graph
+from ..functional.walk import backward_graph, run_graph
 from ..layers import RNN, Bidirectional
 from ..layers.recurrent import RNNCache
-from ..layers.stack import run_stack
+from .errors import ExplainError
 
 
 @dataclass(frozen=True)
@@ -29,21 +35,21 @@ class Direction:
 
 @dataclass
 class Pass:
-    """The compute layers' outputs and caches for one batch; ``index`` is the recurrent layer
-    that ran on its reference loop."""
+    """The model graph's output and one cache per step for one batch; ``step`` is the call of
+    the recurrent layer that ran on its reference loop."""
 
-    layers: list
+    graph: Graph
     output: np.ndarray
     caches: list
-    index: int
+    step: int
 
     @property
     def layer(self):
-        return self.layers[self.index]
+        return self.graph.layers[self.graph.steps[self.step].unit]
 
     def directions(self) -> list[Direction]:
         """The looked-at layer's drivers with their caches: one, or Bidirectional's two."""
-        layer, cache = self.layer, self.caches[self.index]
+        layer, cache = self.layer, self.caches[self.step]
         if isinstance(layer, Bidirectional):
             return [Direction("forward", layer.forward_layer, cache.forward),
                     Direction("backward", layer.backward_layer, cache.backward)]
@@ -53,7 +59,7 @@ class Pass:
         """dL/d(each direction's outputs) from dL/d(the layer's output)."""
         layer = self.layer
         if isinstance(layer, Bidirectional):
-            return list(layer.direction_grads(d_out, self.caches[self.index]))
+            return list(layer.direction_grads(d_out, self.caches[self.step]))
         return [d_out]
 
 
@@ -71,51 +77,84 @@ def find_layer(model, layer=None) -> int:
     recurrent layer)."""
     indices = recurrent_indices(model)
     if not indices:
-        raise ValueError(f"model {model.name!r} has no recurrent layer (SimpleRNN, LSTM, GRU, "
-                         f"RNN or Bidirectional) to look inside")
+        raise ExplainError(f"model {model.name!r} has no recurrent layer (SimpleRNN, LSTM, GRU, "
+                           f"RNN or Bidirectional) to look inside; `rnnkit explain` shows which "
+                           f"words decided its predictions")
     if layer is None:
         return indices[0]
     names = {model.compute_layers[i].name: i for i in indices}
     if layer not in names:
-        raise ValueError(f"model {model.name!r} has no recurrent layer named {layer!r}; its "
-                         f"recurrent layers are {', '.join(names)}")
+        raise ExplainError(f"model {model.name!r} has no recurrent layer named {layer!r}; its "
+                           f"recurrent layers are {', '.join(names)}")
     return names[layer]
 
 
 def model_input(model, x) -> np.ndarray:
     """Raw texts through the model's preprocessing layers, encoded inputs as they are; the
     model is built for them if it is not yet."""
-    if not model.graph.is_chain:
-        raise ValueError(f"model {model.name!r} is a graph with branches, merges or shared "
-                         f"layers; rnnkit.insight looks inside chains of layers only")
+    if len(model.graph.inputs) != 1 or len(model.graph.outputs) != 1:
+        raise ExplainError(f"model {model.name!r} has {len(model.graph.inputs)} inputs and "
+                           f"{len(model.graph.outputs)} outputs; rnnkit.insight looks inside "
+                           f"models with one of each")
     x = model.preprocess(x)
     x = np.asarray(x)
     model.build_for_data(x, len(x))
     return x
 
 
+def layer_step(model, index: int) -> int:
+    """The one graph step that calls compute layer ``index`` (the graph's unit ``index``).
+
+    A recurrent layer called twice (shared by two branches) has two sets of states, and no
+    one of them is *the* layer's: refused."""
+    calls = [i for i, step in enumerate(model.graph.steps) if step.unit == index]
+    if len(calls) != 1:
+        name = model.compute_layers[index].name
+        raise ExplainError(f"layer {name!r} is called {len(calls)} times in model "
+                           f"{model.name!r}; gates and gradient flow look at a recurrent layer "
+                           f"called once; `rnnkit explain` shows which words decided the "
+                           f"model's predictions")
+    return calls[0]
+
+
 def forward(model, x, index: int) -> Pass:
-    """Every compute layer's ``forward_train`` in inference mode; layer ``index`` on its
-    reference loop, keeping each step's cache and states."""
-    layers = model.compute_layers
-    target = layers[index]
+    """Every step of the model's graph, ``forward_train`` in inference mode; compute layer
+    ``index`` on its reference loop, keeping each step's cache and states."""
+    graph = model.graph
+    step = layer_step(model, index)
+    target = graph.layers[index]                 # called by that step only
 
     def call(layer, x, mask):
         if layer is target:
             return layer.forward_train(x, training=False, mask=mask, reference=True)
         return layer.forward_train(x, training=False, mask=mask)
 
-    output, caches = run_stack(layers, x, call)
-    return Pass(layers, output, caches, index)
+    (output,), caches = run_graph(graph, graph.layers, [x], call)
+    return Pass(graph, output, caches, step)
 
 
-def carry_down(run: Pass, d_output, top: int | None = None):
-    """dL/d(the looked-at layer's output) from ``d_output``, a gradient at the output of layer
-    ``top − 1`` (default: the model's output), through each layer's own ``backward``."""
-    d = d_output
-    for i in reversed(range(run.index + 1, len(run.layers) if top is None else top)):
-        d, _ = run.layers[i].backward(d, run.caches[i])
-    return d
+def carry_down(run: Pass, d_output, fused: int | None = None):
+    """dL/d(the looked-at layer's output) from ``d_output``, the gradient at the model's
+    output (or, when ``fused`` is the output's step, below its activation), through each
+    later step's own ``backward`` — the graph walk summing where a tensor is read twice.
+
+    Only the steps that depend on the looked-at one run (``needs_backward``); at that step the
+    walk stops and keeps the gradient it receives instead of going further down."""
+    graph = run.graph
+    found = []
+
+    def call(i, layer, dy, cache):
+        if i == run.step:
+            found.append(dy)
+            return None, None                 # nothing below it is wanted
+        return layer.backward_logits(dy, cache) if i == fused else layer.backward(dy, cache)
+
+    after = graph.needs_backward(lambda layer: layer is run.layer)
+    backward_graph(graph, graph.layers, run.caches, [d_output], call, after)
+    if not found:
+        raise ExplainError(f"the output of model's layer {run.layer.name!r} does not reach the "
+                           f"model's output; there is no gradient to look at")
+    return found[0]
 
 
 def loss_gradient(model, run: Pass, y) -> np.ndarray:
@@ -127,10 +166,9 @@ def loss_gradient(model, run: Pass, y) -> np.ndarray:
         raise ValueError(f"model {model.name!r} is not compiled, so it has no loss to take the "
                          f"gradient of; call compile(loss=...) first")
     y_true, y_pred = loss.standardize(np.asarray(y), run.output)
-    last = run.layers[-1]
-    if loss.fuses_with_layer(last) and run.index < len(run.layers) - 1:
-        d, _ = last.backward_logits(loss.logits_gradient(y_true, y_pred), run.caches[-1])
-        return carry_down(run, d, top=len(run.layers) - 1)
+    fused = run.graph.fused_output_step(loss)
+    if fused is not None and fused != run.step:
+        return carry_down(run, loss.logits_gradient(y_true, y_pred), fused)
     return carry_down(run, loss.gradient(y_true, y_pred))
 
 

@@ -30,7 +30,8 @@ from .runs import atomic_write_bytes, atomic_write_text
 CELLS = ("SimpleRNN", "LSTM", "GRU")
 #: the recurrent layer's options every one of the three cells takes (others are dropped)
 DRIVER_KEYS = ("units", "dropout", "recurrent_dropout", "return_sequences", "go_backwards",
-               "bptt_truncate", "use_bias", "name")
+               "bptt_truncate", "use_bias", "name",
+               "inputs")     # a graph recipe's wiring: the swapped layer reads what it read
 THRESHOLD = 1e-3
 FILES = ("gradients.png", "gradients.csv", "gradients.json")
 

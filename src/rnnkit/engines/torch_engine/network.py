@@ -78,11 +78,15 @@ class TorchNetwork(nn.Module):
         self.blocks = nn.ModuleList([build_module(layer, masks, share)
                                      for layer in self.descriptions])
 
-    def forward(self, x):
+    def forward(self, x, mask=None):
+        """``mask``: the input's mask (a list for several inputs), for a graph that starts
+        behind the layer that made it (rnnkit.insight runs the layers after an Embedding)."""
         # a list is several graph inputs, or the one input of a chain led by a merge
-        inputs = list(x) if len(self.graph.inputs) > 1 else [x]
+        several = len(self.graph.inputs) > 1
+        inputs = list(x) if several else [x]
+        masks = None if mask is None else list(mask) if several else [mask]
         outputs = run_graph(self.graph, self.blocks, inputs,
-                            lambda block, x, mask: (block(x, mask), None))[0]
+                            lambda block, x, mask: (block(x, mask), None), masks)[0]
         return outputs[0] if len(outputs) == 1 else outputs
 
     def output_logits(self, step: int):
