@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functional.walk import backward_graph, run_graph
+from ..functional.walk import backward_graph, loss_entry, run_graph
 from .base import Engine
 
 
@@ -80,15 +80,7 @@ class NumpyEngine(Engine):
         """Each compute layer's weight gradients (None for a layer backward did not reach:
         nothing below it is trained); ``batch`` is (y_true, y_pred, sample_weight)."""
         graph = self.model.graph
-        fused = graph.fused_output_step(loss)
-
-        # fused: dL/dz = p − y enters below the output activation (the cache holds z); nothing
-        # else reads that output, so the seed is all the gradient its step receives
-        seed = loss.logits_gradient(*batch) if fused is not None else loss.gradient(*batch)
-
-        def call(i, layer, dy, cache):
-            return layer.backward_logits(dy, cache) if i == fused else layer.backward(dy, cache)
-
+        seed, call = loss_entry(graph, loss, batch)
         trained = lambda layer: self.model.trainable and layer.trainable and bool(layer.params())
         return backward_graph(graph, graph.layers, caches, [seed], call,
                               graph.needs_backward(trained))[1]

@@ -89,3 +89,17 @@ def _accumulate(grads: dict, slot: int, g) -> None:
     if g is None:
         return
     grads[slot] = g if slot not in grads else grads[slot] + g
+
+
+def loss_entry(graph: Graph, loss, batch) -> tuple:
+    """(the gradient entering at the output, ``call`` for ``backward_graph``) of ``loss`` on
+    ``batch`` = (y_true, y_pred, sample_weight): where the loss fuses with the output layer's
+    activation (sigmoid, softmax) dL/dz = p − y enters below it, through that step's
+    ``backward_logits``; else dL/dy enters above it, and every step runs ``backward``."""
+    fused = graph.fused_output_step(loss)
+    seed = loss.logits_gradient(*batch) if fused is not None else loss.gradient(*batch)
+
+    def call(i, unit, dy, record):
+        return unit.backward_logits(dy, record) if i == fused else unit.backward(dy, record)
+    return seed, call
+

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..functional.graph import Graph
-from ..functional.walk import backward_graph, run_graph
+from ..functional.walk import backward_graph, loss_entry, run_graph
 from ..layers import RNN, Bidirectional
 from ..layers.recurrent import RNNCache
 from .errors import ExplainError
@@ -133,21 +133,24 @@ def forward(model, x, index: int) -> Pass:
     return Pass(graph, output, caches, step)
 
 
-def carry_down(run: Pass, d_output, fused: int | None = None):
+def carry_down(run: Pass, d_output, step_call=None):
     """dL/d(the looked-at layer's output) from ``d_output``, the gradient at the model's
-    output (or, when ``fused`` is the output's step, below its activation), through each
-    later step's own ``backward`` — the graph walk summing where a tensor is read twice.
+    output (or below its activation, when ``step_call`` is a fused loss's: ``loss_entry``),
+    through each later step's own ``backward`` — the graph walk summing where a tensor is read
+    twice.
 
     Only the steps that depend on the looked-at one run (``needs_backward``); at that step the
     walk stops and keeps the gradient it receives instead of going further down."""
     graph = run.graph
     found = []
 
+    step_call = step_call or (lambda i, layer, dy, cache: layer.backward(dy, cache))
+
     def call(i, layer, dy, cache):
         if i == run.step:
             found.append(dy)
             return None, None                 # nothing below it is wanted
-        return layer.backward_logits(dy, cache) if i == fused else layer.backward(dy, cache)
+        return step_call(i, layer, dy, cache)
 
     after = graph.needs_backward(lambda layer: layer is run.layer)
     backward_graph(graph, graph.layers, run.caches, [d_output], call, after)
@@ -166,10 +169,9 @@ def loss_gradient(model, run: Pass, y) -> np.ndarray:
         raise ValueError(f"model {model.name!r} is not compiled, so it has no loss to take the "
                          f"gradient of; call compile(loss=...) first")
     y_true, y_pred = loss.standardize(np.asarray(y), run.output)
-    fused = run.graph.fused_output_step(loss)
-    if fused is not None and fused != run.step:
-        return carry_down(run, loss.logits_gradient(y_true, y_pred), fused)
-    return carry_down(run, loss.gradient(y_true, y_pred))
+    if run.graph.fused_output_step(loss) == run.step:   # the looked-at layer is the output
+        return loss.gradient(y_true, y_pred)
+    return carry_down(run, *loss_entry(run.graph, loss, (y_true, y_pred, None)))
 
 
 def predicted_class_seed(output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
