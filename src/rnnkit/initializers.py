@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .keras_options import KerasOptions
 from .naming import snake_case
+
+# Keras lets VarianceScaling (and its presets) take the fans from chosen axes of the shape;
+# rnnkit computes them as Keras does by default, so only the "not given" value is accepted.
+_NO_AXES = {"input_axes": None, "output_axes": None}
+_AXES = KerasOptions(defaults=_NO_AXES)
 
 
 class Initializer:
@@ -34,26 +40,40 @@ class Ones(Initializer):
         return np.ones(shape, dtype)
 
 
-class RandomUniform(Initializer):
+class RandomInitializer(Initializer):
+    """Keras's seeded initializers. rnnkit draws every weight from the generator the layer
+    passes in (so a model's weights follow its one seed), hence ``seed`` is only kept: it is
+    written back into configs, as Keras writes it, so files say what the user asked for."""
+
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class RandomUniform(RandomInitializer):
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed=None):
+        super().__init__(seed)
         self.minval, self.maxval = minval, maxval
 
     def __call__(self, shape, dtype, rng):
         return rng.uniform(self.minval, self.maxval, shape).astype(dtype)
 
     def get_config(self):
-        return {"minval": self.minval, "maxval": self.maxval}
+        return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
 
 
-class RandomNormal(Initializer):
+class RandomNormal(RandomInitializer):
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed=None):
+        super().__init__(seed)
         self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype, rng):
         return rng.normal(self.mean, self.stddev, shape).astype(dtype)
 
     def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev}
+        return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
 
 def _fans(shape) -> tuple[int, int]:
@@ -76,10 +96,13 @@ def _truncated_normal(rng, stddev, shape):
     return out
 
 
-class VarianceScaling(Initializer):
+class VarianceScaling(RandomInitializer):
     """Samples with variance scale/n, n = fan_in, fan_out or their mean (Keras's VarianceScaling)."""
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
+        _AXES.check_all(type(self).__name__, input_axes=input_axes, output_axes=output_axes)
+        super().__init__(seed)
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def __call__(self, shape, dtype, rng):
@@ -95,16 +118,17 @@ class VarianceScaling(Initializer):
         return _truncated_normal(rng, np.sqrt(variance) / 0.87962566103423978, shape).astype(dtype)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution}
+        return {**super().get_config(), "scale": self.scale, "mode": self.mode,
+                "distribution": self.distribution, **_NO_AXES}
 
 
 def _preset(name, scale, mode, distribution):
     class Preset(VarianceScaling):
-        def __init__(self, seed=None):
-            super().__init__(scale, mode, distribution)
+        def __init__(self, seed=None, input_axes=None, output_axes=None):
+            super().__init__(scale, mode, distribution, seed, input_axes, output_axes)
 
-        def get_config(self):
-            return {}
+        def get_config(self):  # Keras's presets write their seed and axes, not their formula
+            return {"seed": self.seed, **_NO_AXES}
 
     Preset.__name__ = Preset.__qualname__ = name
     return Preset
@@ -118,10 +142,11 @@ LecunUniform = _preset("LecunUniform", 1.0, "fan_in", "uniform")
 LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
 
 
-class Orthogonal(Initializer):
+class Orthogonal(RandomInitializer):
     """A (semi-)orthogonal matrix from the QR decomposition of a normal matrix (Keras's Orthogonal)."""
 
     def __init__(self, gain: float = 1.0, seed=None):
+        super().__init__(seed)
         self.gain = gain
 
     def __call__(self, shape, dtype, rng):
@@ -134,7 +159,7 @@ class Orthogonal(Initializer):
         return (self.gain * q.reshape(shape)).astype(dtype)
 
     def get_config(self):
-        return {"gain": self.gain}
+        return {**super().get_config(), "gain": self.gain}
 
 
 _CLASSES = {

@@ -53,9 +53,12 @@ class Bidirectional(Layer):
         kwargs.setdefault("dtype", layer.dtype)
         super().__init__(**kwargs)
         self.merge_mode = merge_mode
-        self.forward_layer = _copy_layer(layer, name=f"forward_{layer.name}")
+        # Keras's names: a layer read from a config is already named forward_…, and is not
+        # renamed forward_forward_…
+        self.forward_layer = _copy_layer(
+            layer, name=f"forward_{layer.name.removeprefix('forward_')}")
         self.backward_layer = backward_layer or _copy_layer(
-            layer, name=f"backward_{layer.name}", go_backwards=True)
+            layer, name=f"backward_{layer.name.removeprefix('backward_')}", go_backwards=True)
         if self.backward_layer.return_sequences != self.forward_layer.return_sequences:
             raise ValueError("Bidirectional: forward and backward layers must agree on "
                              "return_sequences")
@@ -158,15 +161,13 @@ class Bidirectional(Layer):
 
     # ---- config ----------------------------------------------------------------------------------
     def get_config(self):
-        inner = {k: v for k, v in self.forward_layer.get_config().items()}
-        inner["name"] = inner["name"].removeprefix("forward_")
-        config = {**super().get_config(), "merge_mode": self.merge_mode,
-                  "layer": {"class_name": type(self.forward_layer).__name__, "config": inner}}
-        back = self.backward_layer.get_config()
-        if back != {**inner, "name": back["name"], "go_backwards": True}:
-            config["backward_layer"] = {"class_name": type(self.backward_layer).__name__,
-                                        "config": back}
-        return config
+        """Keras's form: both directions as they are, ``layer`` being the forward one (named
+        ``forward_…``) and ``backward_layer`` the backward one, derived or given. Configs
+        written before rnnkit wrote Keras's form named ``layer`` without the prefix and left
+        out a derived backward layer; ``from_config`` reads both forms."""
+        return {**super().get_config(), "merge_mode": self.merge_mode,
+                "layer": _serialize(self.forward_layer),
+                "backward_layer": _serialize(self.backward_layer)}
 
     @classmethod
     def from_config(cls, config):
@@ -186,6 +187,10 @@ def _recurrent_classes(base=RNN) -> dict[str, type]:
     for sub in base.__subclasses__():
         found |= _recurrent_classes(sub)
     return found
+
+
+def _serialize(layer: RNN) -> dict:
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
 def _deserialize(spec: dict) -> RNN:

@@ -36,6 +36,8 @@ _RNN_WEIGHTS = ("use_bias", "kernel_initializer", "recurrent_initializer", "bias
 _RNN_PENALTIES = ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
                   "activity_regularizer", "kernel_constraint", "recurrent_constraint",
                   "bias_constraint", "dropout", "recurrent_dropout")
+_CELL_COMMON = ("units", "activation")
+_CELL_TAIL = _RNN_PENALTIES[:3] + _RNN_PENALTIES[4:] + ("seed",)   # no activity_regularizer
 KERAS_LAYER_KEYS: dict[str, tuple[str, ...]] = {
     "Embedding": ("name", "trainable", "dtype", "input_dim", "output_dim",
                   "embeddings_initializer", "embeddings_regularizer", "activity_regularizer",
@@ -50,6 +52,13 @@ KERAS_LAYER_KEYS: dict[str, tuple[str, ...]] = {
     "GRU": _RNN_COMMON + ("recurrent_activation",) + _RNN_WEIGHTS + _RNN_PENALTIES
     + ("reset_after", "seed"),
     "Bidirectional": ("name", "trainable", "dtype", "merge_mode", "layer", "backward_layer"),
+    # an RNN's cell entry, less the name, trainable flag and dtype Keras's cells have as
+    # layers: a cell here is one step's math, not a layer
+    "SimpleRNNCell": _CELL_COMMON + _RNN_WEIGHTS + _CELL_TAIL,
+    "LSTMCell": _CELL_COMMON + ("recurrent_activation", "use_bias", "unit_forget_bias")
+    + _RNN_WEIGHTS[1:] + _CELL_TAIL,
+    "GRUCell": _CELL_COMMON + ("recurrent_activation",) + _RNN_WEIGHTS + _CELL_TAIL[:-1]
+    + ("reset_after", "seed"),
     "RNN": ("name", "trainable", "dtype", "return_sequences", "return_state", "go_backwards",
             "stateful", "unroll", "zero_output_for_mask", "cell"),
     "Conv1D": ("name", "trainable", "dtype", "filters", "kernel_size", "strides", "padding",
@@ -78,6 +87,11 @@ KERAS_LAYER_KEYS: dict[str, tuple[str, ...]] = {
                           "sparse", "ragged", "vocabulary", "idf_weights", "encoding",
                           "vocabulary_size"),
 }
+# Keras layers built as they are made, whose entries therefore have no build_config.
+_BUILT_WITHOUT_SHAPE = frozenset({"Dropout", "SpatialDropout1D", "MaxPooling1D", "Activation",
+                                  "Masking", "GlobalMaxPooling1D", "GlobalAveragePooling1D"})
+# Layers whose Keras get_config writes the dtype's name, not its DTypePolicy.
+_DTYPE_BY_NAME = frozenset({"SpatialDropout1D"})
 # Keras keeps these on an RNN's cell, rnnkit on the RNN driver (the cell is one step's math).
 _CELL_HELD = ("dropout", "recurrent_dropout", "seed")
 # The cells Keras itself has (their entries name the module keras.layers).
@@ -199,8 +213,8 @@ def _is_initializer(key: str, value) -> bool:
     return key.endswith("initializer") and isinstance(value, dict)
 
 
-def _value_to_keras(key: str, value):
-    if key == "dtype" and isinstance(value, str):
+def _value_to_keras(key: str, value, class_name: str = ""):
+    if key == "dtype" and isinstance(value, str) and class_name not in _DTYPE_BY_NAME:
         return _dtype_policy(value)
     if _is_initializer(key, value):
         return {"module": "keras.initializers", "class_name": value["class_name"],
@@ -229,9 +243,19 @@ def layer_to_keras(layer, input_shape=None) -> tuple[dict, dict]:
     config, extras = _config_to_keras(class_name, layer.get_config())
     entry = {"module": "keras.layers", "class_name": class_name, "config": config,
              "registered_name": None}
-    if input_shape is not None:
-        entry["build_config"] = {"input_shape": list(input_shape)}
+    if input_shape is not None and class_name not in _BUILT_WITHOUT_SHAPE:
+        entry["build_config"] = {"input_shape": _build_shape(input_shape)}
+        _build_wrapped(config, entry["build_config"])
     return entry, extras
+
+
+def _build_wrapped(config: dict, build_config: dict) -> None:
+    """Keras builds a wrapper's layers (Bidirectional's two directions) on the wrapper's own
+    input shape, so their entries carry the wrapper's build_config. (An RNN's cell is built on
+    one step's shape instead, and Keras writes none for it.)"""
+    for key in ("layer", "backward_layer"):
+        if isinstance(config.get(key), dict):
+            config[key]["build_config"] = dict(build_config)
 
 
 def _cell_options_to_cell(config: dict) -> dict:
@@ -278,7 +302,7 @@ def _config_to_keras(class_name: str, config: dict) -> tuple[dict, dict]:
         elif keras_keys is not None and key not in keras_keys:
             extras[key] = value  # an rnnkit-only option: Keras would refuse it
         else:
-            out[key] = _value_to_keras(key, value)
+            out[key] = _value_to_keras(key, value, class_name)
     for key in keras_keys or ():
         if key not in out and key in KERAS_ONLY_NEUTRAL and key not in _NESTED_LAYER_KEYS:
             out[key] = KERAS_ONLY_NEUTRAL[key]
@@ -461,12 +485,13 @@ def model_to_keras_json(model) -> tuple[dict, dict]:
     for entry in config["layers"]:
         _refuse_functions(entry["config"])
     top = {**_MODEL_ENTRIES[model.keras_class_name], "config": config}
+    top["registered_name"] = top.pop("registered_name")     # Keras's key order: after config
     if model.keras_class_name == "Functional":
         top["build_config"] = {"input_shape": None}     # as Keras writes it
     elif model.built:
         top["build_config"] = {"input_shape": list(model.build_input_shape)}
-    if model.compiled:
-        top["compile_config"] = compile_to_keras(model)
+    # an uncompiled Keras model writes an empty compile_config, which loads as "not compiled"
+    top["compile_config"] = compile_to_keras(model) if model.compiled else {}
     return top, extras
 
 
@@ -506,7 +531,7 @@ def model_to_legacy_json(model) -> tuple[dict, dict | None, dict]:
     config = dict(top["config"])
     config["layers"] = [_legacy_entry(e) for e in config["layers"]]
     training = None
-    if "compile_config" in top:
+    if top["compile_config"]:                   # {}: not compiled
         training = dict(top["compile_config"])
         optimizer = training.pop("optimizer")
         training["optimizer_config"] = {"class_name": optimizer["class_name"],
@@ -632,9 +657,6 @@ _CALL_KWARGS = {
 # LogicalOr …): rnnkit recomputes masks with each layer's compute_mask, so they are dropped.
 _KERAS_OPS_MODULE = "keras.src.ops."
 _NODE_KWARGS_READ = frozenset({"mask", "training"})
-# Keras layers built as they are made, whose entries therefore have no build_config.
-_BUILT_WITHOUT_SHAPE = frozenset({"Dropout", "SpatialDropout1D", "MaxPooling1D", "Activation",
-                                  "Masking", "GlobalMaxPooling1D", "GlobalAveragePooling1D"})
 
 
 def functional_to_keras(model) -> tuple[dict, dict]:
@@ -646,9 +668,7 @@ def functional_to_keras(model) -> tuple[dict, dict]:
             entry = input_layer_to_keras((layer.batch_size,) + layer.shape,
                                          dtype=layer.input_dtype, name=layer.name)
         else:
-            shape = None if type(layer).__name__ in _BUILT_WITHOUT_SHAPE else \
-                _build_shape(layer.input_shape)
-            entry, layer_extras = layer_to_keras(layer, shape)
+            entry, layer_extras = layer_to_keras(layer, layer.input_shape)
             if layer_extras:
                 extras[layer.name] = layer_extras
         entry["name"] = layer.name
@@ -661,11 +681,11 @@ def functional_to_keras(model) -> tuple[dict, dict]:
     return config, extras
 
 
-def _build_shape(shape):
+def _build_shape(shape) -> list:
     """A layer's build shape as JSON lists (a list of shapes for a multi-input layer)."""
     if shape and isinstance(shape[0], (tuple, list)):
         return [list(s) for s in shape]
-    return shape
+    return list(shape)
 
 
 def _node_indices(model) -> dict:
