@@ -5,8 +5,8 @@ The rows of a batch never meet inside a recurrent loop: each half's loop is the 
 restricted to its rows. The halves are cut by shape alone (``rows``) — never by the thread
 count — and combined in a fixed order, so one thread and two give the same bits. The recurrent
 weight gradient dU (and GRU's db_rec) is summed per half inside the half's thread, then the two
-sums are added, first half first. The input projection x·W and the products dW = xᵀ·dxw and
-dx = dxw·Wᵀ stay whole (recurrent.py).
+sums are added, first half first. Each half projects its own rows, x·W + b, in its thread
+(``InputProjection.rows``, recurrent.py); the products dW = xᵀ·dxw and dx = dxw·Wᵀ stay whole.
 
 Small loops stay whole: waking a second thread costs tens of µs (far more on a loaded machine),
 more than a loop of a few hundred µs saves.
@@ -49,12 +49,13 @@ def _mask_rows(step_mask, r):
 
 def forward(loop, cell, xw, step_mask, pieces, keep_sequence):
     """The training loop on each piece: (h after every step (B, T, u) if ``keep_sequence``,
-    final states, SplitCache). ``xw`` (T, B, k·u) and ``step_mask`` in processing order."""
+    final states, SplitCache). ``xw`` (an ``InputProjection``: (T, B, k·u)) and ``step_mask``
+    in processing order."""
     time, batch = xw.shape[:2]
     seq = np.empty((batch, time, cell.units), xw.dtype) if keep_sequence else None
 
     def piece(r):
-        h_all, states, cache = loop.forward(cell, xw[:, r], _mask_rows(step_mask, r))
+        h_all, states, cache = loop.forward(cell, xw.rows(r), _mask_rows(step_mask, r))
         if seq is not None:
             seq[r] = h_all[1:].transpose(1, 0, 2)
         return states, cache
@@ -66,12 +67,12 @@ def forward(loop, cell, xw, step_mask, pieces, keep_sequence):
 
 def infer(loop, cell, xw, step_mask, pieces, keep_sequence):
     """The inference loop on each piece: (h after every step (B, T, u) or None, final states).
-    ``xw`` (T, B, k·u) in processing order."""
+    ``xw`` (an ``InputProjection``: (T, B, k·u)) in processing order."""
     time, batch = xw.shape[:2]
     seq = np.empty((batch, time, cell.units), xw.dtype) if keep_sequence else None
 
     def piece(r):
-        seq_r, states = loop.infer(cell, xw[:, r], _mask_rows(step_mask, r), keep_sequence)
+        seq_r, states = loop.infer(cell, xw.rows(r), _mask_rows(step_mask, r), keep_sequence)
         if seq is not None:
             seq[r] = seq_r.transpose(1, 0, 2)
         return states
