@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import kernels
+from .. import kernels, parallel
 from ..blas import single_blas_thread
 from ..keras_options import KerasOptions
 from ..kernels import dispatch, split
@@ -56,6 +56,15 @@ def _check_cell(cell, owner: str) -> RecurrentCell:
         raise TypeError(f"{owner}: cell {type(cell).__name__} lacks {', '.join(missing)} "
                         f"(docs/architecture.md, 'Adding a cell')")
     return cell
+
+
+def _in_order_sum(parts):
+    """Σ parts, first first (a fixed order: the same bits whichever thread made each part)."""
+    parts = iter(parts)
+    total = next(parts)
+    for part in parts:
+        total = total + part
+    return total
 
 
 def _time_major(step_mask):
@@ -362,11 +371,30 @@ class RNN(Layer):
         rec_grads = self.cell.start_backward()
         with single_blas_thread():
             dxw = self._bptt(cache, d_seq, d_final, rec_grads)     # processing order
-            dxw2 = np.ascontiguousarray(dxw[:, ::cache.step]).reshape(-1, dxw.shape[-1])
-            dW = cache.x_in.reshape(-1, features).T @ dxw2         # xw = x·W + b
-            dx = (dxw2 @ self.cell.kernel.T).reshape(batch, time, features)
-        grads = self.cell.weight_grads(dW, dxw2.sum(axis=0), rec_grads)
+            dx, dW, db = self._input_grads(cache, dxw)
+        grads = self.cell.weight_grads(dW, db, rec_grads)
         return (dx if cache.in_mask is None else dx * cache.in_mask[:, None, :]), grads
+
+    def _input_grads(self, cache: RNNCache, dxw):
+        """(dL/dx, dL/dW, dL/db) from dL/dxw (batch, time, k·u), for xw = x·W + b:
+        dx = dxw·Wᵀ, dW = Σ xᵀ·dxw, db = Σ dxw. The batch is cut into the loop's pieces (by
+        shape alone: kernels/split.py), each piece's products run in its own thread and the
+        pieces' dW and db are added first piece first, so one thread and two give the same
+        bits. W7's (9600, 768)·(768, 256) products took 60 ms of a 350 ms step on one core."""
+        batch, time, features = cache.x_in.shape
+        width = dxw.shape[-1]
+        pieces = split.rows(batch, time, self.units, width)
+
+        def piece(r):
+            dxw_r = np.ascontiguousarray(dxw[r, ::cache.step]).reshape(-1, width)
+            dW = cache.x_in[r].reshape(-1, features).T @ dxw_r
+            dx = (dxw_r @ self.cell.kernel.T).reshape(-1, time, features)
+            return dx, dW, dxw_r.sum(axis=0)
+
+        done = parallel.run([lambda r=r: piece(r) for r in pieces],
+                            work=time * (batch // len(pieces)) * features * width)
+        dx = done[0][0] if len(done) == 1 else np.concatenate([d[0] for d in done])
+        return dx, _in_order_sum(d[1] for d in done), _in_order_sum(d[2] for d in done)
 
     def _incoming_grads(self, dy, step_mask, batch, time):
         """(dL/d(output at each step) or None, [dL/d(final state) for each state])."""
