@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rnnkit import kernels, layers
-from rnnkit.kernels.dispatch import LoopCache
+from rnnkit.kernels.dispatch import NARROW_INPUT, LoopCache
 from rnnkit.layers.recurrent import StepsRun
 
 pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba/scipy not installed")
@@ -65,6 +65,43 @@ def test_compiled_equals_reference(kind, dtype, tol, options, masked):
         f"weights {layer.weight_names}"
     for name, a, b in zip(layer.weight_names, ref[2], fast[2], strict=True):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=name)
+
+
+@pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru", "gru_reset_before"])
+@pytest.mark.parametrize("dtype, tol", [("float32", 1e-5), ("float64", 1e-12)])
+@pytest.mark.parametrize("options", [
+    {}, {"return_sequences": True}, {"go_backwards": True, "return_sequences": True},
+    {"return_state": True}, {"use_bias": False}])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("features", [F, NARROW_INPUT + 2])   # projected per step, and whole
+@pytest.mark.parametrize("batch, time", [(B, T), (32, 70)])   # one loop; two halves (split)
+def test_compiled_inference_equals_reference(kind, dtype, tol, options, masked, features,
+                                             batch, time):
+    """The inference loops (``infer_rows``: x·W + b per step for narrow inputs, else made
+    whole first; on the two halves of a larger batch) give the reference loop's outputs."""
+    cls, extra = {"simple_rnn": (layers.SimpleRNN, {}), "lstm": (layers.LSTM, {}),
+                  "gru": (layers.GRU, {}),
+                  "gru_reset_before": (layers.GRU, {"reset_after": False})}[kind]
+    layer = cls(32, dtype=dtype, **extra, **options)
+    layer.ensure_built((None, time, features))
+    rng = np.random.default_rng(2)
+    layer.set_weights([rng.uniform(-0.3, 0.3, w.shape) for w in layer.params()])
+    x = rng.standard_normal((batch, time, features)).astype(dtype)
+    mask = None
+    if masked:
+        mask = np.ones((batch, time), bool)
+        mask[0, :3], mask[1, -2:], mask[2, :] = False, False, False
+    saved = kernels.enabled()
+    try:
+        kernels.set_enabled(False)
+        ref = layer.forward(x, mask=mask)
+        kernels.set_enabled(True)
+        fast = layer.forward(x, mask=mask)
+    finally:
+        kernels.set_enabled(saved)
+    for a, b in zip(ref if isinstance(ref, list) else [ref],
+                    fast if isinstance(fast, list) else [fast], strict=True):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
 
 def test_compiled_path_is_taken_only_where_it_applies(compiled_on):

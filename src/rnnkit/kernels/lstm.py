@@ -63,28 +63,58 @@ def infer(xw, U, mask, use_mask, scale, alpha, beta, keep_seq):
     final h and c (B, u). Same arithmetic in the same order as ``forward``, so the same numbers.
     """
     T, B, G = xw.shape
-    u = G // 4
-    seq = np.empty((T if keep_seq else 0, B, u), xw.dtype)
-    h = np.zeros((B, u), xw.dtype)
-    c = np.zeros((B, u), xw.dtype)
-    hU = np.empty((B, G), xw.dtype)
-    a = np.empty((B, G), xw.dtype)
+    seq, h, c, hU, a = _infer_buffers(T, B, G, keep_seq, xw.dtype)
     for t in range(T):
-        np.dot(h, U, hU)                     # taken before h changes, so h updates in place
-        for b in range(B):                   # σ, except tanh on c̃ (see ``forward``)
-            for k in range(G):
-                a[b, k] = alpha[k] * tanh(scale[k] * (xw[t, b, k] + hU[b, k])) + beta[k]
-        for b in range(B):
-            if use_mask and not mask[t, b]:
-                continue                     # a masked step carries h and c over
-            for j in range(u):
-                i, f, g, o = a[b, j], a[b, u + j], a[b, 2 * u + j], a[b, 3 * u + j]
-                c_new = f * c[b, j] + i * g                          # c' = f⊙c + i⊙g
-                c[b, j] = c_new
-                h[b, j] = o * tanh(c_new)                            # h' = o⊙tanh(c')
+        _infer_step(xw[t], U, mask[t], use_mask, scale, alpha, beta, h, c, hU, a)
         if keep_seq:
             copy_rows(seq[t], h)
     return seq, h, c
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+def infer_projected(x, W, U, mask, use_mask, scale, alpha, beta, keep_seq):
+    """``infer`` from the inputs themselves: xw_t = x_t·W is formed at each step, into one
+    (B, 4u) buffer, instead of read from an xw of every step made beforehand. For narrow
+    inputs the whole xw (T·B·4u values) costs more memory traffic than the loop itself
+    (kernels/dispatch.py: ``NARROW_INPUT``). ``x`` (T, B, F) in processing order, W (F, 4u);
+    a bias rides in them as a column of ones and a row of W."""
+    T, B, _ = x.shape
+    G = W.shape[1]
+    seq, h, c, hU, a = _infer_buffers(T, B, G, keep_seq, x.dtype)
+    xw = np.empty((B, G), x.dtype)
+    for t in range(T):
+        np.dot(x[t], W, xw)
+        _infer_step(xw, U, mask[t], use_mask, scale, alpha, beta, h, c, hU, a)
+        if keep_seq:
+            copy_rows(seq[t], h)
+    return seq, h, c
+
+
+@njit(inline="always")
+def _infer_buffers(T, B, G, keep_seq, dtype):
+    u = G // 4
+    seq = np.empty((T if keep_seq else 0, B, u), dtype)
+    return (seq, np.zeros((B, u), dtype), np.zeros((B, u), dtype), np.empty((B, G), dtype),
+            np.empty((B, G), dtype))
+
+
+@njit(inline="always")
+def _infer_step(xw_t, U, mask_t, use_mask, scale, alpha, beta, h, c, hU, a):
+    """One step on the running h and c, in place: the gates from xw_t + h·U, then c and h."""
+    B, G = a.shape
+    u = G // 4
+    np.dot(h, U, hU)                     # taken before h changes, so h updates in place
+    for b in range(B):                   # σ, except tanh on c̃ (see ``forward``)
+        for k in range(G):
+            a[b, k] = alpha[k] * tanh(scale[k] * (xw_t[b, k] + hU[b, k])) + beta[k]
+    for b in range(B):
+        if use_mask and not mask_t[b]:
+            continue                     # a masked step carries h and c over
+        for j in range(u):
+            i, f, g, o = a[b, j], a[b, u + j], a[b, 2 * u + j], a[b, 3 * u + j]
+            c_new = f * c[b, j] + i * g                          # c' = f⊙c + i⊙g
+            c[b, j] = c_new
+            h[b, j] = o * tanh(c_new)                            # h' = o⊙tanh(c')
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")

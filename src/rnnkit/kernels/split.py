@@ -72,7 +72,7 @@ def infer(loop, cell, xw, step_mask, pieces, keep_sequence):
     seq = np.empty((batch, time, cell.units), xw.dtype) if keep_sequence else None
 
     def piece(r):
-        seq_r, states = loop.infer(cell, xw.rows(r), _mask_rows(step_mask, r), keep_sequence)
+        seq_r, states = loop.infer_rows(cell, xw, r, _mask_rows(step_mask, r), keep_sequence)
         if seq is not None:
             seq[r] = seq_r.transpose(1, 0, 2)
         return states

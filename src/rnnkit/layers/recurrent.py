@@ -109,21 +109,25 @@ class InputProjection:
         return self.x.dtype
 
     def rows(self, r: slice = slice(None)) -> np.ndarray:
-        """xw for batch rows ``r``, (time, rows, k·u), contiguous, in one product.
-
-        x is reordered (time-major) before the product, being F wide where xw is k·u wide; the
-        bias rides in it as a column of ones against a row b under W — [x 1]·[W; b] = x·W + b —
-        so xw is written once instead of written, then read and written again by ``xw += b``
-        (W5: 2.3 → 1.1 ms for half a batch)."""
-        x = self.x[r].transpose(1, 0, 2)[::self.step]
-        if self.bias is None:
-            x_steps, weights = np.ascontiguousarray(x), self.kernel
-        else:
-            x_steps = np.empty(x.shape[:2] + (x.shape[2] + 1,), self.x.dtype)
-            x_steps[..., :-1], x_steps[..., -1] = x, 1
-            weights = np.vstack([self.kernel, self.bias])
+        """xw for batch rows ``r``, (time, rows, k·u), contiguous, in one product of the
+        ``operands``."""
+        x_steps, weights = self.operands(r)
         xw = x_steps.reshape(-1, x_steps.shape[-1]) @ weights
         return xw.reshape(x_steps.shape[0], x_steps.shape[1], -1)
+
+    def operands(self, r: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """(x̂, Ŵ) with x̂·Ŵ = xw for batch rows ``r``: x̂ (time, rows, F or F + 1) contiguous,
+        time-major in processing order (x is reordered, being F wide where xw is k·u wide).
+
+        The bias rides in them as a column of ones against a row b under W — [x 1]·[W; b] =
+        x·W + b — so xw is written once instead of written, then read and written again by
+        ``xw += b`` (W5: 2.3 → 1.1 ms for half a batch)."""
+        x = self.x[r].transpose(1, 0, 2)[::self.step]
+        if self.bias is None:
+            return np.ascontiguousarray(x), self.kernel
+        x_steps = np.empty(x.shape[:2] + (x.shape[2] + 1,), self.x.dtype)
+        x_steps[..., :-1], x_steps[..., -1] = x, 1
+        return x_steps, np.vstack([self.kernel, self.bias])
 
 
 @dataclass
@@ -332,8 +336,9 @@ class RNN(Layer):
         if len(pieces) > 1:
             return split.infer(self.cell.compiled, self.cell, xw, step_mask, pieces,
                                self.return_sequences)
-        seq, states = self.cell.compiled.infer(self.cell, xw.rows(), _time_major(step_mask),
-                                               self.return_sequences)
+        seq, states = self.cell.compiled.infer_rows(self.cell, xw, slice(None),
+                                                    _time_major(step_mask),
+                                                    self.return_sequences)
         return (None if seq is None else seq.transpose(1, 0, 2)), states
 
     def _package(self, seq, states, step_mask):
