@@ -14,7 +14,7 @@ import json
 
 import numpy as np
 import pytest
-from workflow.conftest import RECIPE, write_reviews
+from workflow.conftest import GRAPH_LAYERS, write_layers_recipe
 
 import rnnkit
 from rnnkit import layers as L
@@ -235,16 +235,9 @@ def test_a_model_whose_ids_are_read_twice_is_refused_in_one_line():
 
 
 # ---- a graph recipe run: the commands and the server -------------------------------------------------
-GRAPH_LAYERS = """layers = [
-    { type = "Embedding", input_dim = 40, output_dim = 8, mask_zero = true, name = "emb" },
-    { type = "GRU", units = 6, return_sequences = true, name = "gru" },
-    { type = "GlobalMaxPooling1D", name = "max", inputs = "gru" },
-    { type = "Conv1D", filters = 6, kernel_size = 3, activation = "relu", name = "conv", inputs = "emb" },
-    { type = "GlobalAveragePooling1D", name = "mean", inputs = "conv" },
-    { type = "Concatenate", inputs = ["max", "mean"] },
-    { type = "Dense", units = 1, activation = "sigmoid" },
-]
-"""
+#: the workflow tests' graph recipe, its embedding masked
+MASKED_GRAPH_LAYERS = GRAPH_LAYERS.replace('output_dim = 8, name = "emb"',
+                                           'output_dim = 8, mask_zero = true, name = "emb"', 1)
 #: no recurrent layer: explained, but refused by inspect
 CONV_LAYERS = """layers = [
     { type = "Embedding", input_dim = 40, output_dim = 8, name = "emb" },
@@ -259,13 +252,7 @@ TEXT = "a great and wonderful film, the plot was dull xyzzy"
 
 
 def _train(folder, layers: str):
-    data = write_reviews(folder / "tiny.csv")
-    text = RECIPE.format(path=data.as_posix(), names='{ neg = "Negative", pos = "Positive" }',
-                         units=1, activation="sigmoid", epochs=3)
-    start = text.index("layers = [")
-    end = text.index("]\n", start) + 2
-    recipe = folder / "graph.toml"
-    recipe.write_text(text[:start] + layers + text[end:], encoding="utf-8")
+    recipe = write_layers_recipe(folder, layers)
     assert main(["train", str(recipe), "--runs-dir", str(folder / "runs"), "--quiet"]) == 0
     (run,) = (folder / "runs").iterdir()
     return run
@@ -273,7 +260,7 @@ def _train(folder, layers: str):
 
 @pytest.fixture(scope="module")
 def graph_run(tmp_path_factory):
-    return _train(tmp_path_factory.mktemp("graph_run"), GRAPH_LAYERS)
+    return _train(tmp_path_factory.mktemp("graph_run"), MASKED_GRAPH_LAYERS)
 
 
 @pytest.fixture(scope="module")

@@ -77,6 +77,32 @@ def write_recipe(tmp: Path, classes=("neg", "pos"), epochs: int = 3, name: str =
     return recipe
 
 
+#: a graph recipe's layers: a GRU and a Conv1D branch over one embedding, merged (test data's
+#: vocabulary and maxlen)
+GRAPH_LAYERS = """layers = [
+    { type = "Embedding", input_dim = 40, output_dim = 8, name = "emb" },
+    { type = "GRU", units = 6, return_sequences = true, name = "gru" },
+    { type = "GlobalMaxPooling1D", name = "max", inputs = "gru" },
+    { type = "Conv1D", filters = 6, kernel_size = 3, activation = "relu", name = "conv", inputs = "emb" },
+    { type = "GlobalAveragePooling1D", name = "mean", inputs = "conv" },
+    { type = "Concatenate", inputs = ["max", "mean"] },
+    { type = "Dense", units = 1, activation = "sigmoid" },
+]
+"""
+
+
+def write_layers_recipe(folder: Path, layers: str, epochs: int = 3) -> Path:
+    """The tiny binary recipe with its ``layers = [...]`` replaced by ``layers``."""
+    data = write_reviews(folder / "tiny.csv")
+    text = RECIPE.format(path=data.as_posix(), names='{ neg = "Negative", pos = "Positive" }',
+                         units=1, activation="sigmoid", epochs=epochs)
+    start = text.index("layers = [")
+    end = text.index("]\n", start) + 2
+    recipe = folder / "graph.toml"
+    recipe.write_text(text[:start] + layers + text[end:], encoding="utf-8")
+    return recipe
+
+
 @pytest.fixture
 def tiny_recipe(tmp_path) -> Path:
     return write_recipe(tmp_path)

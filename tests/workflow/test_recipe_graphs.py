@@ -16,7 +16,7 @@ from rnnkit.workflow.build import build_model
 from rnnkit.workflow.data import input_shape
 from rnnkit.workflow.recipes import RecipeError
 
-from .conftest import RECIPE, write_reviews
+from .conftest import GRAPH_LAYERS, write_layers_recipe
 
 # Parameter counts by hand (Keras's formulas):
 #   Embedding n·d; Conv1D k·d·f + f; GRU (reset_after) 3u(d + u) + 2·3u; Dense (in + 1)·out.
@@ -81,26 +81,8 @@ def test_merging_shapes_that_do_not_fit_is_a_recipe_error(tmp_path):
         build_model(config, input_shape(config["data"]), 2)
 
 
-GRAPH_LAYERS = """layers = [
-    { type = "Embedding", input_dim = 40, output_dim = 8, name = "emb" },
-    { type = "GRU", units = 6, return_sequences = true, name = "gru" },
-    { type = "GlobalMaxPooling1D", name = "max", inputs = "gru" },
-    { type = "Conv1D", filters = 6, kernel_size = 3, activation = "relu", name = "conv", inputs = "emb" },
-    { type = "GlobalAveragePooling1D", name = "mean", inputs = "conv" },
-    { type = "Concatenate", inputs = ["max", "mean"] },
-    { type = "Dense", units = 1, activation = "sigmoid" },
-]
-"""
-
-
 def _graph_recipe(tmp_path, epochs: int = 3):
-    data = write_reviews(tmp_path / "tiny.csv")
-    text = RECIPE.format(path=data.as_posix(), names='{ neg = "Negative", pos = "Positive" }',
-                         units=1, activation="sigmoid", epochs=epochs)
-    start, end = text.index("layers = ["), text.index("]\n", text.index("layers = [")) + 2
-    recipe = tmp_path / "graph.toml"
-    recipe.write_text(text[:start] + GRAPH_LAYERS + text[end:], encoding="utf-8")
-    return recipe
+    return write_layers_recipe(tmp_path, GRAPH_LAYERS, epochs)
 
 
 @pytest.mark.parametrize("engine", ["numpy", "torch"])
