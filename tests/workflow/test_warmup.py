@@ -80,8 +80,9 @@ def _run(recipe: Path, overrides: list[str], run_dir: Path, cache: Path | None,
 
 MAIN_JOB_LOOPS = {"embedding.scatter_add", "gru.forward_reset_after", "gru.backward_reset_after",
                   "gru.infer_reset_after"}
-# the LSTM reads 8-wide embeddings: its inference loop projects them step by step
-OTHER_LOOPS = {"embedding.scatter_add", "lstm.forward", "lstm.backward", "lstm.infer_projected",
+# the LSTM reads 8-wide embeddings: its loops project them step by step
+OTHER_LOOPS = {"embedding.scatter_add", "lstm.forward_projected", "lstm.backward",
+               "lstm.infer_projected",
                "gru.forward_reset_before", "gru.backward_reset_before", "gru.infer_reset_before",
                "simple_rnn.forward", "simple_rnn.backward", "simple_rnn.infer"}
 

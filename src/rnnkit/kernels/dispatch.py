@@ -96,6 +96,11 @@ class CompiledLoop:
         """dL/dxw (T, B, k·u); adds dL/dU (and dL/db_rec) into ``grads``."""
         raise NotImplementedError
 
+    def forward_rows(self, cell, xw, rows: slice, mask):
+        """``forward`` on batch rows ``rows`` of ``xw``, an ``InputProjection``, as
+        ``infer_rows`` is ``infer``'s."""
+        return self.forward(cell, xw.rows(rows), mask)
+
     def infer_rows(self, cell, xw, rows: slice, mask, keep_sequence: bool):
         """``infer`` on batch rows ``rows`` of ``xw``, an ``InputProjection`` (the layer's
         x·W + b, made on demand): by default its product for those rows, then ``infer``. A loop
@@ -155,15 +160,27 @@ class _GatedLoop(CompiledLoop):
                 and cell.recurrent_activation.name == "sigmoid")
 
 
-#: Inputs at most this wide are projected step by step inside the inference loop (``infer_rows``):
-#: writing then reading xw for every step costs more than the loop for narrow x. Measured, one
-#: thread, an LSTM's loop with its projection, T = 300–500: F = 2, u = 32, B = 64: 7.5 → 4.3 ms;
-#: F = 128, u = 64, B = 32: 11.7 → 9.8 ms; but F = 256, u = 128, B = 16: 23.7 → 27.0 ms.
+#: Inputs at most this wide are projected step by step inside the loops (``forward_rows``,
+#: ``infer_rows``): writing then reading xw for every step costs more than the loop for narrow
+#: x. Measured, one thread, an LSTM's inference loop with its projection, T = 300–500:
+#: F = 2, u = 32, B = 64: 7.5 → 4.3 ms; F = 128, u = 64, B = 32: 11.7 → 9.8 ms; but F = 256,
+#: u = 128, B = 16: 23.7 → 27.0 ms.
 NARROW_INPUT = 128
 
 
 class LSTMLoop(_GatedLoop):
     """i, f, c̃, o from xw_t + h_{t−1}·U; c_t = f ⊙ c_{t−1} + i ⊙ c̃; h_t = o ⊙ tanh(c_t)."""
+
+    def forward_rows(self, cell, xw, rows, mask):
+        if xw.x.shape[-1] > NARROW_INPUT:
+            return super().forward_rows(cell, xw, rows, mask)
+        from . import lstm
+        x_steps, weights = xw.operands(rows)
+        m, use_mask = _mask_args(mask, x_steps.shape[0], x_steps.shape[1])
+        h, c, gates, tanh_c = lstm.forward_projected(
+            x_steps, weights, cell.recurrent_kernel, m, use_mask,
+            *gate_affine(LSTM_GATE_BLOCKS, cell.units, x_steps.dtype))
+        return h, (h[-1], c[-1]), LSTMCache(m, use_mask, h, c, gates, tanh_c)
 
     def infer_rows(self, cell, xw, rows, mask, keep_sequence):
         if xw.x.shape[-1] > NARROW_INPUT:

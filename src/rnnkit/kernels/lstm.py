@@ -27,32 +27,58 @@ def forward(xw, U, mask, use_mask, scale, alpha, beta):
     tanh(c') (T, B, u). Masked rows carry h and c over and leave zeros in the caches.
     """
     T, B, G = xw.shape
-    u = G // 4
-    h = np.zeros((T + 1, B, u), xw.dtype)
-    c = np.zeros((T + 1, B, u), xw.dtype)
-    gates = np.zeros((T, B, G), xw.dtype)
-    tanh_c = np.zeros((T, B, u), xw.dtype)
-    hU = np.empty((B, G), xw.dtype)
+    h, c, gates, tanh_c, hU = _forward_buffers(T, B, G, xw.dtype)
     for t in range(T):
-        np.dot(h[t], U, hU)
-        a = gates[t]
-        for b in range(B):                   # one flat pass over z = xw + h·U: σ, except tanh on c̃
-            for k in range(G):
-                a[b, k] = alpha[k] * tanh(scale[k] * (xw[t, b, k] + hU[b, k])) + beta[k]
-        for b in range(B):
-            if use_mask and not mask[t, b]:
-                copy_row(h[t + 1, b], h[t, b])
-                copy_row(c[t + 1, b], c[t, b])
-                a[b] = 0.0
-                continue
-            for j in range(u):
-                i, f, g, o = a[b, j], a[b, u + j], a[b, 2 * u + j], a[b, 3 * u + j]
-                c_new = f * c[t, b, j] + i * g                       # c' = f⊙c + i⊙g
-                tc = tanh(c_new)
-                c[t + 1, b, j] = c_new
-                tanh_c[t, b, j] = tc
-                h[t + 1, b, j] = o * tc                              # h' = o⊙tanh(c')
+        _forward_step(xw[t], U, mask[t], use_mask, scale, alpha, beta, h, c, gates[t],
+                      tanh_c[t], hU, t)
     return h, c, gates, tanh_c
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+def forward_projected(x, W, U, mask, use_mask, scale, alpha, beta):
+    """``forward`` from the inputs themselves: xw_t = x_t·W formed at each step into one
+    (B, 4u) buffer (see ``infer_projected``); the same returns."""
+    T, B, _ = x.shape
+    G = W.shape[1]
+    h, c, gates, tanh_c, hU = _forward_buffers(T, B, G, x.dtype)
+    xw = np.empty((B, G), x.dtype)
+    for t in range(T):
+        np.dot(x[t], W, xw)
+        _forward_step(xw, U, mask[t], use_mask, scale, alpha, beta, h, c, gates[t], tanh_c[t],
+                      hU, t)
+    return h, c, gates, tanh_c
+
+
+@njit(inline="always")
+def _forward_buffers(T, B, G, dtype):
+    u = G // 4
+    return (np.zeros((T + 1, B, u), dtype), np.zeros((T + 1, B, u), dtype),
+            np.zeros((T, B, G), dtype), np.zeros((T, B, u), dtype), np.empty((B, G), dtype))
+
+
+@njit(inline="always")
+def _forward_step(xw_t, U, mask_t, use_mask, scale, alpha, beta, h, c, a, tanh_c_t, hU, t):
+    """Step t of ``forward``: the gates ``a`` (B, 4u) from xw_t + h_t·U, then c_{t+1}, h_{t+1}
+    and tanh(c_{t+1}); a masked row carries h and c over and leaves zeros."""
+    B, G = a.shape
+    u = G // 4
+    np.dot(h[t], U, hU)
+    for b in range(B):                   # one flat pass over z = xw + h·U: σ, except tanh on c̃
+        for k in range(G):
+            a[b, k] = alpha[k] * tanh(scale[k] * (xw_t[b, k] + hU[b, k])) + beta[k]
+    for b in range(B):
+        if use_mask and not mask_t[b]:
+            copy_row(h[t + 1, b], h[t, b])
+            copy_row(c[t + 1, b], c[t, b])
+            a[b] = 0.0
+            continue
+        for j in range(u):
+            i, f, g, o = a[b, j], a[b, u + j], a[b, 2 * u + j], a[b, 3 * u + j]
+            c_new = f * c[t, b, j] + i * g                       # c' = f⊙c + i⊙g
+            tc = tanh(c_new)
+            c[t + 1, b, j] = c_new
+            tanh_c_t[b, j] = tc
+            h[t + 1, b, j] = o * tc                              # h' = o⊙tanh(c')
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")

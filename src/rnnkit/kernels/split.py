@@ -55,7 +55,7 @@ def forward(loop, cell, xw, step_mask, pieces, keep_sequence):
     seq = np.empty((batch, time, cell.units), xw.dtype) if keep_sequence else None
 
     def piece(r):
-        h_all, states, cache = loop.forward(cell, xw.rows(r), _mask_rows(step_mask, r))
+        h_all, states, cache = loop.forward_rows(cell, xw, r, _mask_rows(step_mask, r))
         if seq is not None:
             seq[r] = h_all[1:].transpose(1, 0, 2)
         return states, cache

@@ -325,8 +325,8 @@ class RNN(Layer):
         if len(pieces) > 1:
             return split.forward(self.cell.compiled, self.cell, xw, step_mask, pieces,
                                  self.return_sequences)
-        h_all, states, cache = self.cell.compiled.forward(self.cell, xw.rows(),
-                                                          _time_major(step_mask))
+        h_all, states, cache = self.cell.compiled.forward_rows(self.cell, xw, slice(None),
+                                                               _time_major(step_mask))
         seq = h_all[1:].transpose(1, 0, 2) if self.return_sequences else None
         return seq, states, cache
 
