@@ -168,29 +168,37 @@ class _GatedLoop(CompiledLoop):
 NARROW_INPUT = 128
 
 
+def _narrow(xw) -> bool:
+    """Whether the loop should form x_t·W itself (``NARROW_INPUT``)."""
+    return xw.x.shape[-1] <= NARROW_INPUT
+
+
+def _projected_args(cell, xw, rows, mask, blocks: str) -> tuple:
+    """(x̂, Ŵ, U, mask, use_mask, s, α, β): what a loop projecting step by step takes, for
+    batch rows ``rows`` of the ``InputProjection`` ``xw``."""
+    x_steps, weights = xw.operands(rows)
+    m, use_mask = _mask_args(mask, x_steps.shape[0], x_steps.shape[1])
+    return (x_steps, weights, cell.recurrent_kernel, m, use_mask,
+            *gate_affine(blocks, cell.units, x_steps.dtype))
+
+
 class LSTMLoop(_GatedLoop):
     """i, f, c̃, o from xw_t + h_{t−1}·U; c_t = f ⊙ c_{t−1} + i ⊙ c̃; h_t = o ⊙ tanh(c_t)."""
 
     def forward_rows(self, cell, xw, rows, mask):
-        if xw.x.shape[-1] > NARROW_INPUT:
+        if not _narrow(xw):
             return super().forward_rows(cell, xw, rows, mask)
         from . import lstm
-        x_steps, weights = xw.operands(rows)
-        m, use_mask = _mask_args(mask, x_steps.shape[0], x_steps.shape[1])
-        h, c, gates, tanh_c = lstm.forward_projected(
-            x_steps, weights, cell.recurrent_kernel, m, use_mask,
-            *gate_affine(LSTM_GATE_BLOCKS, cell.units, x_steps.dtype))
-        return h, (h[-1], c[-1]), LSTMCache(m, use_mask, h, c, gates, tanh_c)
+        args = _projected_args(cell, xw, rows, mask, LSTM_GATE_BLOCKS)
+        h, c, gates, tanh_c = lstm.forward_projected(*args)
+        return h, (h[-1], c[-1]), LSTMCache(args[3], args[4], h, c, gates, tanh_c)
 
     def infer_rows(self, cell, xw, rows, mask, keep_sequence):
-        if xw.x.shape[-1] > NARROW_INPUT:
+        if not _narrow(xw):
             return super().infer_rows(cell, xw, rows, mask, keep_sequence)
         from . import lstm
-        x_steps, weights = xw.operands(rows)
-        m, use_mask = _mask_args(mask, x_steps.shape[0], x_steps.shape[1])
-        seq, h, c = lstm.infer_projected(x_steps, weights, cell.recurrent_kernel, m, use_mask,
-                                         *gate_affine(LSTM_GATE_BLOCKS, cell.units,
-                                                      x_steps.dtype), keep_sequence)
+        seq, h, c = lstm.infer_projected(*_projected_args(cell, xw, rows, mask,
+                                                          LSTM_GATE_BLOCKS), keep_sequence)
         return _sequence(seq, keep_sequence), (h, c)
 
     def forward(self, cell, xw, mask):
