@@ -10,44 +10,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from workflow.conftest import write_reviews
+from workflow.conftest import write_layers_recipe
 
 from rnnkit.cli import main
 
-RECIPE = """
-description = "tiny LSTM for the insight tests"
-[data]
-source = "file"
-path = "{path}"
-test_split = 0.25
-encoding = "tokenizer"
-num_words = 40
-maxlen = 12
-validation = "holdout"
-class_names = {{ neg = "Negative", pos = "Positive" }}
-[model]
-layers = [
-    {{ type = "Embedding", input_dim = 40, output_dim = 8 }},
-    {layer},
-    {{ type = "Dense", units = 1, activation = "sigmoid" }},
-]
-[train]
-optimizer = "adam"
-learning_rate = 0.02
-batch_size = 16
-epochs = 3
-early_stopping = false
-"""
-
-
 def write_recipe(folder: Path, cell: str = "LSTM", bidirectional: bool = False) -> Path:
-    data = write_reviews(folder / "reviews.csv", n=200)
     layer = f'{{ type = "{cell}", units = 6 }}'
     if bidirectional:
         layer = f'{{ type = "Bidirectional", layer = {layer} }}'
-    recipe = folder / f"tiny-{'bi' if bidirectional else ''}{cell.lower()}.toml"
-    recipe.write_text(RECIPE.format(path=data.as_posix(), layer=layer), encoding="utf-8")
-    return recipe
+    layers = ('layers = [\n    { type = "Embedding", input_dim = 40, output_dim = 8 },\n'
+              f'    {layer},\n    {{ type = "Dense", units = 1, activation = "sigmoid" }},\n]\n')
+    recipe = write_layers_recipe(folder, layers)
+    return recipe.rename(folder / f"tiny-{'bi' if bidirectional else ''}{cell.lower()}.toml")
 
 
 @pytest.fixture(scope="module")
