@@ -11,7 +11,7 @@ step — the description layers (NumPy engine, gradient check) or their torch mo
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
