@@ -11,11 +11,14 @@ Two parts, both on the main job's recipe (or another) and its real data:
   time from a bucket's gradients being ready to its all-reduce being done (what the step
   waits for: the embedding's gradient is the last one backward makes, so nothing overlaps it),
   its share of the step, the optimizer's median, and the rows sent. Then the collective alone
-  (barrier, all-reduce; median) for the dense bucket's and the rows' sizes.
+  (barrier, all-reduce; median) for the dense bucket's and the rows' sizes. First, the same
+  steps in one process on the whole batch (1 thread, no DDP): what each rank's half must beat.
 * **Epochs**: ``rnnkit train … --nproc N`` through the real CLI in fresh processes, the epoch
-  time read from each run's history.csv (start-up and data loading not counted): 1 process
-  (with PyTorch's default thread count, as a user runs it, and with 1 thread), then N
-  processes with the dense all-reduce ("before") and with the rows ("after").
+  time read from each run's history.csv (start-up, data loading and DDP's set-up not counted):
+  1 process (with one thread a core, PyTorch's default, and with 1 thread, what ``rnnkit
+  train`` gives its one CPU process: the baseline), then N processes with the dense
+  all-reduce ("before") and with the rows ("after"). ``--repeat`` rounds, each running every
+  row once in turn, so that the machine's drifting load falls on all rows alike.
 
     python benchmarks/bench_ddp.py                               # 4,000 reviews, 60 steps
     python benchmarks/bench_ddp.py --train-size 4000 --repeat 2 --profile-steps 60
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,27 +69,34 @@ def epoch_seconds(recipe: str, nproc: int, train_size: int, out: Path, dense: bo
 def epochs(args) -> None:
     from rnnkit.engines.torch_engine.distributed import process_threads
     print(f"\nrecipe {args.recipe}, {args.train_size:,} training examples, 1 epoch, torch engine"
-          f" (min of {args.repeat} run(s))\n")
-    print("| processes | threads each | embedding gradient | epoch s | command wall s | "
-          "epoch vs 1 process |")
-    print("|---|---|---|---|---|---|")
+          f" ({args.repeat} round(s), each running every row once, in turn)\n")
+    print("| processes | threads each | embedding gradient | epoch s (min) | epoch s (median) | "
+          "command wall s (min) | epoch vs 1 process |")
+    print("|---|---|---|---|---|---|---|")
     cases = []
     cores = os.cpu_count() or 1
     for n in args.nproc:        # 1 process: PyTorch's default (one thread a core), and rnnkit's
         cases += [(1, False, cores), (1, False, None)] if n == 1 else [(n, True, None),
                                                                       (n, False, None)]
     with tempfile.TemporaryDirectory() as tmp:
-        base = None
-        for nproc, dense, threads in cases:
-            runs = [epoch_seconds(args.recipe, nproc, args.train_size, Path(tmp), dense, threads)
-                    for _ in range(args.repeat)]
-            epoch, wall = min(r[0] for r in runs), min(r[1] for r in runs)
-            base = base or epoch
-            how = "–" if nproc == 1 else ("dense all-reduce (before)" if dense else
-                                         "rows all-reduce (after)")
-            each = threads or process_threads().get("OMP_NUM_THREADS", "as set")
-            print(f"| {nproc} | {each} | {how} | {epoch:.1f} | {wall:.1f} | "
-                  f"{epoch / base:.2f}× |", flush=True)
+        # Rounds, not one case's repeats after another: the machine's load drifts, and in rounds
+        # it falls on every case alike.
+        runs = {case: [] for case in cases}
+        for _ in range(args.repeat):
+            for case in cases:
+                nproc, dense, threads = case
+                runs[case].append(epoch_seconds(args.recipe, nproc, args.train_size, Path(tmp),
+                                                dense, threads))
+    # the baseline: one process as `rnnkit train` runs it (rnnkit's thread count)
+    base = min(r[0] for r in runs.get((1, False, None), next(iter(runs.values()))))
+    for (nproc, dense, threads), done in runs.items():
+        epoch, wall = min(r[0] for r in done), min(r[1] for r in done)
+        middle = statistics.median(r[0] for r in done)
+        how = "–" if nproc == 1 else ("dense all-reduce (before)" if dense else
+                                     "rows all-reduce (after)")
+        each = threads or process_threads().get("OMP_NUM_THREADS", "as set")
+        print(f"| {nproc} | {each} | {how} | {epoch:.2f} | {middle:.2f} | {wall:.1f} | "
+              f"{epoch / base:.2f}× |", flush=True)
 
 
 # ---- the profile: one process of it ---------------------------------------------------------------
@@ -206,10 +217,45 @@ def profile_worker(recipe: str, train_size: int, steps: int) -> None:
           f"{alone['rows']:.2f} ms (median of 35).", flush=True)
 
 
+def alone_worker(recipe: str, train_size: int, steps: int) -> None:
+    """The same steps in one process on the whole batch, no DDP: what the ranks compete with."""
+    import numpy as np
+    import torch
+
+    from rnnkit.workflow import recipes
+    from rnnkit.workflow.build import build_model
+    from rnnkit.workflow.data import input_shape
+    from rnnkit.workflow.train import plan_run
+
+    config = recipes.load(recipe, [f"data.train_size={train_size}"])
+    plan = plan_run(config, "torch", {"device": "cpu"})
+    x, y = plan.data.train.x, plan.data.train.y
+    batch = int(config["train"]["batch_size"])
+    model = build_model(config, input_shape(config["data"]), len(plan.data.classes.values),
+                        "torch", device="cpu")
+    engine = model.engine
+    engine.prepare_training()
+    took, rule = [], []
+    engine.rule.step = timed_rule(engine.rule.step, rule)
+    n_batches = len(x) // batch
+    for s in range(steps):
+        i = (s % n_batches) * batch
+        started = time.perf_counter()
+        engine.train_step(x[i:i + batch], y[i:i + batch])
+        took.append(time.perf_counter() - started)
+    skip = 3
+    print(f"\nOne process on the whole batch of {batch}, no DDP, {torch.get_num_threads()} "
+          f"thread(s): step {1e3 * float(np.median(took[skip:])):.1f} ms, optimizer "
+          f"{1e3 * float(np.median(rule[skip:])):.1f} ms (median of the last {steps - skip}).",
+          flush=True)
+
+
 def profile(args) -> None:
-    from rnnkit.engines.torch_engine.distributed import launch
-    codes = launch([__file__, "--worker", "--recipe", args.recipe, "--train-size",
-                    str(args.train_size), "--profile-steps", str(args.profile_steps)], nproc=2)
+    from rnnkit.engines.torch_engine.distributed import launch, process_threads
+    worker = [sys.executable, __file__, "--recipe", args.recipe, "--train-size",
+              str(args.train_size), "--profile-steps", str(args.profile_steps)]
+    subprocess.run([*worker, "--alone"], check=True, env={**os.environ, **process_threads()})
+    codes = launch([*worker[1:], "--worker"], nproc=2)
     if max(codes):
         raise SystemExit(f"profile failed: exit codes {codes}")
 
@@ -223,9 +269,11 @@ def main() -> None:
     parser.add_argument("--profile-steps", type=int, default=60, help="0: no profile")
     parser.add_argument("--no-epochs", action="store_true", help="the profile only")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--alone", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        profile_worker(args.recipe, args.train_size, args.profile_steps)
+    if args.worker or args.alone:
+        (alone_worker if args.alone else profile_worker)(args.recipe, args.train_size,
+                                                         args.profile_steps)
         return
     print(f"machine: {os.cpu_count()} cores, load average "
           f"{' '.join(f'{v:.1f}' for v in os.getloadavg())}")

@@ -163,6 +163,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto",
     model.stop_training = False
     logs: dict = {}
     cbs.on_train_begin()            # a BackupAndRestore may move the loop to where it was
+    model.engine.prepare_training()
     for epoch in range(loop.epoch, epochs):
         if loop.stopped:                # restored from a backup taken as a callback stopped
             break

@@ -284,3 +284,22 @@ def test_validation_freq_validates_at_the_epochs_keras_does(data, freq, initial_
     assert seen.validated == validated
     assert len(history.history["loss"]) == epochs - initial_epoch
     assert len(history.history["val_loss"]) == len(validated)
+
+
+def test_fit_readies_the_engine_after_train_begin_and_before_the_first_epoch(data):
+    """``Engine.prepare_training`` runs once, after the callbacks' on_train_begin (a restored
+    backup is in place) and before epoch 1 begins: whatever an engine builds there (the torch
+    engine's network, DDP's wrapper) is start-up, not epoch 1's time."""
+    model = _model()
+    calls = []
+    model.engine.prepare_training = lambda: calls.append("prepare")
+
+    class Order(rnnkit.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            calls.append("train_begin")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            calls.append(f"epoch {epoch}")
+
+    model.fit(*data, epochs=2, batch_size=16, verbose=0, callbacks=[Order()])
+    assert calls == ["train_begin", "prepare", "epoch 0", "epoch 1"]

@@ -1,7 +1,7 @@
 """One process of the DDP test: train a small masked model on global batches, report weights.
 
 Usage: python ddp_worker.py OUT_DIR  (under launch(nproc=N) or alone). Every rank prints one
-line ``RANK <r> WEIGHTS <sum of |w|> LOSS <last loss>``; rank 0 also saves the weights to
+line ``RANK <r> WEIGHTS <sum of |w|> LOSS <last loss> READY <bool>``; rank 0 also saves the weights to
 OUT_DIR/weights_<world>.npz. At exit, after rnnkit's own exit hook, every rank prints
 ``EXIT <r> initialized=<bool> held=<n>``: whether the process group is still up and how many
 collective tensors rnnkit still holds (both must be gone before the interpreter finalizes).
@@ -52,11 +52,27 @@ model = rnnkit.Sequential([rnnkit.Input((T,), dtype="int32"), L.Embedding(VOCAB,
                            L.Dense(1, activation="sigmoid")])
 model.compile(optimizer=rnnkit.optimizers.Adam(0.01), loss="binary_crossentropy",
               metrics=["accuracy"], engine="torch", device="cpu")
+
+
+class ReadyAtFirstEpoch(rnnkit.callbacks.Callback):
+    """Was the engine's network (and, on 2 ranks, DDP's wrapper, whose constructor waits for
+    every rank) built before epoch 1 began, so that start-up is not counted as its time?"""
+
+    ready = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 0:
+            module = self.model.engine.module
+            wrapped = type(module).__name__ == "DistributedDataParallel"
+            type(self).ready = module is not None and wrapped == (
+                os.environ.get("WORLD_SIZE", "1") != "1")
+
+
 callbacks = [rnnkit.callbacks.ModelCheckpoint(str(out / f"ckpt_rank{rank()}.keras")),
-             rnnkit.callbacks.CSVLogger(str(out / f"log_rank{rank()}.csv"))]
+             rnnkit.callbacks.CSVLogger(str(out / f"log_rank{rank()}.csv"))] + [ReadyAtFirstEpoch()]
 history = model.fit(x, y, batch_size=BATCH, epochs=2, callbacks=callbacks, verbose=0)
 weights = model.get_weights()
 say(f"RANK {rank()} WEIGHTS {sum(float(np.abs(w).sum()) for w in weights):.9f} "
-    f"LOSS {history.history['loss'][-1]:.9f}")
+    f"LOSS {history.history['loss'][-1]:.9f} READY {ReadyAtFirstEpoch.ready}")
 if is_writer():
     np.savez(out / f"weights_{os.environ.get('WORLD_SIZE', '1')}.npz", *weights)

@@ -38,6 +38,8 @@ def test_two_ranks_train_like_one_process_and_only_rank_0_writes(tmp_path, capfd
     assert reports[0].split()[2:] == reports[1].split()[2:]     # ranks hold the same weights
     loss = float(reports[0].split()[5])                         # of the gathered global batches
     assert loss == pytest.approx(float(alone_report.split()[5]), rel=1e-5, abs=1e-6)
+    # The network, and on 2 ranks DDP's wrapper, were ready before epoch 1's clock started.
+    assert [r.split()[-2:] for r in [alone_report, *reports]] == [["READY", "True"]] * 3, reports
     # Each rank tore its group down and let go of every collective's tensors before finalizing.
     exits = sorted(line for line in out.splitlines() if line.startswith("EXIT"))
     assert exits == ["EXIT 0 initialized=False held=0", "EXIT 1 initialized=False held=0"], out

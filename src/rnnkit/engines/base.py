@@ -25,6 +25,13 @@ class Engine:
                    sample_weight: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         raise NotImplementedError
 
+    def prepare_training(self) -> None:
+        """Get ready for the first training step; ``fit`` calls it before the first epoch.
+
+        An engine that builds anything before it can step (the torch engine: its network, and
+        in a distributed run the process group's DDP wrapper, where every rank waits for the
+        slowest to arrive) does it here, so that start-up is not counted as epoch 1's time."""
+
     # ---- state a training backup saves besides the model's (BackupAndRestore) -----------------
     def random_state(self) -> dict:
         """The engine's own random generators, as JSON values (none: the layers' are the model's)."""

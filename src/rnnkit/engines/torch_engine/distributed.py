@@ -83,7 +83,13 @@ class Shard:
         return (stop - start) * self.world / n_global
 
     def gather(self, a: np.ndarray) -> np.ndarray:
-        """The global batch's rows, in order, from every rank's own rows.
+        """The global batch's rows, in order, from every rank's own rows."""
+        return self.start_gather(a).result()
+
+    def start_gather(self, a: np.ndarray) -> Gathering:
+        """``gather`` begun in the background: ``.result()`` waits for it. A training step starts
+        it before its backward pass, so that the predictions travel while the gradients are
+        computed instead of adding a second wait for the slower rank after the update.
 
         One all_gather of tensors padded to the largest share (shares differ by at most one
         row); the tensors stay in ``_IN_FLIGHT`` until the backend has released them.
@@ -96,8 +102,7 @@ class Shard:
         send = torch.from_numpy(padded).to(self.device)
         parts = [torch.empty_like(send) for _ in range(self.world)]
         _hold(send, *parts)
-        dist.all_gather(parts, send)
-        return np.concatenate([p.cpu().numpy()[:size] for p, size in zip(parts, sizes)])
+        return Gathering(dist.all_gather(parts, send, async_op=True), parts, sizes)
 
     def wrap(self, net, embedding=None):
         """DDP over ``net`` (on its device); rank 0's weights are broadcast to every rank.
@@ -117,6 +122,18 @@ class Shard:
         """The global batch's ids, before its backward pass (all of them, not this rank's)."""
         if self.rows is not None:
             self.rows.touch(ids)
+
+
+class Gathering:
+    """An all_gather under way: ``result()`` waits, then joins every rank's rows in rank order."""
+
+    def __init__(self, work, parts: list, sizes: list[int]):
+        self.work, self.parts, self.sizes = work, parts, sizes
+
+    def result(self) -> np.ndarray:
+        self.work.wait()
+        return np.concatenate([p.cpu().numpy()[:size]
+                               for p, size in zip(self.parts, self.sizes)])
 
 
 class EmbeddingRows:

@@ -91,6 +91,7 @@ class TorchEngine(Engine):
         out, y_pred = self._run(x_local)
         y_true, y_pred_std = loss.standardize(y_local, y_pred)
         target, grad = self._loss_gradient(loss, (y_true, y_pred_std, sw_local), out)
+        y_all = self._start_gather(y_pred_std)  # every rank's predictions, during backward
         if self.shard is not None:              # so that ranks average to the global-batch mean
             grad = grad * self.shard.gradient_scale(len(x), len(x_local))
             self.shard.touch(x)                 # the embedding rows all ranks' ids use
@@ -103,9 +104,13 @@ class TorchEngine(Engine):
         for p in self.net.parameters():
             p.grad = None
         self._push()
-        y_all = self._gather(y_pred_std)
-        y_true_all, y_all = loss.standardize(y, y_all)
+        y_true_all, y_all = loss.standardize(y, y_all.result())
         return loss.value(y_true_all, y_all, sample_weight), y_all
+
+    def prepare_training(self) -> None:
+        """The network (and DDP's wrapper, whose constructor waits for every rank) now, not in
+        the first step."""
+        self._prepare()
 
     def forward(self, x, training: bool = False) -> np.ndarray:
         """The model's output for one batch (``training`` turns dropout on; no update)."""
@@ -205,4 +210,18 @@ class TorchEngine(Engine):
         return a if self.shard is None else self.shard.local(a)
 
     def _gather(self, a: np.ndarray) -> np.ndarray:
-        return a if self.shard is None else self.shard.gather(a)
+        return self._start_gather(a).result()
+
+    def _start_gather(self, a: np.ndarray):
+        """A pending ``_gather``: its ``result()`` is the global batch's rows."""
+        return Ready(a) if self.shard is None else self.shard.start_gather(a)
+
+
+class Ready:
+    """A gather with nothing to wait for (one process)."""
+
+    def __init__(self, value: np.ndarray):
+        self.value = value
+
+    def result(self) -> np.ndarray:
+        return self.value
