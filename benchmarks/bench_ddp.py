@@ -12,7 +12,9 @@ Two parts, both on the main job's recipe (or another) and its real data:
   waits for: the embedding's gradient is the last one backward makes, so nothing overlaps it),
   its share of the step, the optimizer's median, and the rows sent. Then the collective alone
   (barrier, all-reduce; median) for the dense bucket's and the rows' sizes. First, the same
-  steps in one process on the whole batch (1 thread, no DDP): what each rank's half must beat.
+  steps in one process (1 thread, no DDP) on the whole batch and on half of it: a rank's step
+  is the half batch's plus the all-reduce and the wait for the other rank, and it must beat
+  the whole batch's.
 * **Epochs**: ``rnnkit train … --nproc N`` through the real CLI in fresh processes, the epoch
   time read from each run's history.csv (start-up, data loading and DDP's set-up not counted):
   1 process (with one thread a core, PyTorch's default, and with 1 thread, what ``rnnkit
@@ -218,7 +220,10 @@ def profile_worker(recipe: str, train_size: int, steps: int) -> None:
 
 
 def alone_worker(recipe: str, train_size: int, steps: int) -> None:
-    """The same steps in one process on the whole batch, no DDP: what the ranks compete with."""
+    """One process, no DDP: the same steps on the whole batch and on half of it, in turn.
+
+    What two ranks can gain at most: each runs the half batch, and its step costs what the
+    half batch costs one process (plus the all-reduce and the wait for the other rank)."""
     import numpy as np
     import torch
 
@@ -231,23 +236,29 @@ def alone_worker(recipe: str, train_size: int, steps: int) -> None:
     plan = plan_run(config, "torch", {"device": "cpu"})
     x, y = plan.data.train.x, plan.data.train.y
     batch = int(config["train"]["batch_size"])
-    model = build_model(config, input_shape(config["data"]), len(plan.data.classes.values),
-                        "torch", device="cpu")
-    engine = model.engine
-    engine.prepare_training()
-    took, rule = [], []
-    engine.rule.step = timed_rule(engine.rule.step, rule)
+    sizes = (batch, batch // 2)
+    engines, took, rule = {}, {n: [] for n in sizes}, {n: [] for n in sizes}
+    for n in sizes:
+        model = build_model(config, input_shape(config["data"]), len(plan.data.classes.values),
+                            "torch", device="cpu")
+        engines[n] = model.engine
+        engines[n].prepare_training()
+        engines[n].rule.step = timed_rule(engines[n].rule.step, rule[n])
     n_batches = len(x) // batch
     for s in range(steps):
         i = (s % n_batches) * batch
-        started = time.perf_counter()
-        engine.train_step(x[i:i + batch], y[i:i + batch])
-        took.append(time.perf_counter() - started)
+        for n in sizes:
+            started = time.perf_counter()
+            engines[n].train_step(x[i:i + n], y[i:i + n])
+            took[n].append(time.perf_counter() - started)
     skip = 3
-    print(f"\nOne process on the whole batch of {batch}, no DDP, {torch.get_num_threads()} "
-          f"thread(s): step {1e3 * float(np.median(took[skip:])):.1f} ms, optimizer "
-          f"{1e3 * float(np.median(rule[skip:])):.1f} ms (median of the last {steps - skip}).",
-          flush=True)
+    print(f"\nOne process, no DDP, {torch.get_num_threads()} thread(s), the two batch sizes in "
+          f"turn (median of the last {steps - skip} steps):\n")
+    print("| batch | step ms | optimizer ms |")
+    print("|---|---|---|")
+    for n in sizes:
+        print(f"| {n} | {1e3 * float(np.median(took[n][skip:])):.1f} | "
+              f"{1e3 * float(np.median(rule[n][skip:])):.1f} |", flush=True)
 
 
 def profile(args) -> None:
