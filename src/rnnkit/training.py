@@ -14,6 +14,7 @@ from . import data_adapter as da
 from . import faults
 from . import metrics as metrics_module
 from .callbacks import CallbackList, History, ProgbarLogger
+from .engines.process_rank import is_writer
 from .fit_loop import FitLoop
 from .random import make_rng
 
@@ -121,7 +122,8 @@ def _callback_list(model, callbacks, verbose: int, **params) -> CallbackList:
     callbacks = list(callbacks or [])
     if not any(isinstance(cb, History) for cb in callbacks):
         callbacks.append(History())
-    if verbose and not any(isinstance(cb, ProgbarLogger) for cb in callbacks):
+    # one progress bar per run: in a distributed run every rank steps alike, rank 0 shows it
+    if verbose and is_writer() and not any(isinstance(cb, ProgbarLogger) for cb in callbacks):
         callbacks.append(ProgbarLogger())
     callbacks.sort(key=lambda cb: getattr(cb, "order", 0))   # stable: see Callback.order
     return CallbackList(callbacks, model=model, verbose=verbose, **params)

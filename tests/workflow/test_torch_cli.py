@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -51,15 +52,20 @@ def test_torch_engine_run_predicts_like_numpy(tmp_path, tiny_recipe):
     assert probabilities[0, 1] > 0.5 > probabilities[1, 1]
 
 
-def test_two_process_ddp_run_writes_one_run_directory(tmp_path, tiny_recipe, capsys):
+def test_two_process_ddp_run_writes_one_run_directory(tmp_path, tiny_recipe, capfd):
     run_dir = tmp_path / "ddp"
     code = main(["train", str(tiny_recipe), "--engine", "torch", "--device", "cpu",
-                 "--nproc", "2", "--run-dir", str(run_dir), "--quiet"])
+                 "--nproc", "2", "--run-dir", str(run_dir)])
     assert code == 0
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["epochs_run"] == 3 and np.array(metrics["confusion_matrix"]).sum() == 60
+    assert metrics["processes"] == 2
     assert len((run_dir / "history.csv").read_text().splitlines()) == 4
     assert (run_dir / "model.keras").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp", "tiny.csv", "tiny.toml"]
-    out = capsys.readouterr().out
-    assert out.count("Training recipe") <= 1               # rank 1 prints nothing
+    # The processes' own output (capfd: they write to the file descriptors): rank 0 speaks for
+    # the run — one "Training" line that says DDP ran, one progress bar, one result.
+    out = capfd.readouterr().out
+    assert out.count(f"Training → {run_dir} (2 processes, DDP)") == 1, out
+    assert len(re.findall(r"ms/step", out)) == 3, out       # one line per epoch, not per rank
+    assert out.count("Test accuracy") == 1, out

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..engines.process_rank import is_writer
+from ..engines.process_rank import is_writer, world_size
 from ..errors import UserError
 from . import recipes, runs
 from .inputs import read_rows
@@ -65,8 +65,9 @@ def train(args: argparse.Namespace) -> int:
     plan = plan_run(config, args.engine, options)  # every check before anything is written
     run_dir = resumed.path if resumed is not None else _run_dir(args, config)
     if is_writer():
-        _say(f"Training → {run_dir}" if resumed is None else
-             f"Resuming {run_dir} at {resumed.position}")
+        ranks = f" ({world_size()} processes, DDP)" if world_size() > 1 else ""
+        _say(f"Training → {run_dir}{ranks}" if resumed is None else
+             f"Resuming {run_dir} at {resumed.position}{ranks}")
     result = train_run(config, run_dir, verbose=0 if args.quiet else "auto", plan=plan,
                        overrides=tuple(given_options(args)), backup_every=args.backup_every,
                        resumed=resumed)

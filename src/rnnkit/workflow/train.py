@@ -30,7 +30,7 @@ import numpy as np
 
 from ..callbacks import BackupAndRestore, Callback, EarlyStopping, ModelCheckpoint
 from ..data import sources
-from ..engines.process_rank import is_writer
+from ..engines.process_rank import is_writer, world_size
 from ..kernels import warmup
 from ..saving import backup
 from ..saving.training_state import BackupWarning
@@ -323,7 +323,8 @@ def _finish(plan: Plan, run_dir, history, interrupted, overrides) -> dict:
     if history:
         plots.learning_curves(history, run_dir / runs.CURVES, f"{config['name']}", best)
     metrics = {"status": "interrupted" if interrupted else "finished", "recipe": config["name"],
-               "engine": plan.engine, "overrides": overrides, "interrupted": interrupted,
+               "engine": plan.engine, "processes": world_size(), "overrides": overrides,
+               "interrupted": interrupted,
                "epochs_run": len(history.get("loss", [])), "best_epoch": best,
                "best_val_accuracy": _at(history, "val_accuracy", best),
                "seconds_per_epoch": float(np.mean(history["seconds"])) if history else None,
