@@ -139,15 +139,33 @@ def _named_inputs(x, d_in) -> list:
     return [t for t in triples if t[1].dtype.kind == "f"]
 
 
-def _require_float64(layers) -> None:
-    """Refuse float32 layers: their differences are rounding noise, not a derivative."""
+def _parts(layers):
+    """Every layer and, in a Bidirectional, its two directions."""
     for layer in layers:
         for part in (layer, getattr(layer, "forward_layer", None),
                      getattr(layer, "backward_layer", None)):
-            if part is not None and part.dtype != "float64":
-                raise ValueError(f"check_gradients needs float64 layers, got layer "
-                                 f"{part.name!r} in {part.dtype} (whose rounding alone gives "
-                                 f"relative errors up to 1.0); build it with dtype=\"float64\"")
+            if part is not None:
+                yield part
+
+
+def _require_float64(layers) -> None:
+    """Refuse float32 layers: their differences are rounding noise, not a derivative."""
+    for part in _parts(layers):
+        if part.dtype != "float64":
+            raise ValueError(f"check_gradients needs float64 layers, got layer "
+                             f"{part.name!r} in {part.dtype} (whose rounding alone gives "
+                             f"relative errors up to 1.0); build it with dtype=\"float64\"")
+
+
+def _refuse_truncation(layers) -> None:
+    """Truncated BPTT is the gradient of a surrogate, not of the loss: checking it against finite
+    differences of the loss fails by design (relative errors near 1), so it is refused."""
+    for part in _parts(layers):
+        if getattr(part, "bptt_truncate", None) is not None:
+            raise ValueError(f"check_gradients compares with the loss's own gradient, but layer "
+                             f"{part.name!r} truncates BPTT (bptt_truncate="
+                             f"{part.bptt_truncate}), whose gradient is a surrogate's by "
+                             f"design; check it with bptt_truncate=None")
 
 
 def _named_gradients(layer, grads) -> list:
@@ -177,6 +195,7 @@ def check_gradients(layers, x, mask=None, training=False, seed=0, eps=1e-4,
         list(layers) if isinstance(layers, (list, tuple)) else [layers])
     stack = GraphRun(graph, training, seed)
     _require_float64(stack.layers)
+    _refuse_truncation(stack.layers)
     x = _float64_input(x)
     outputs = _as_list(stack.forward(x, mask))
     rng = np.random.default_rng(seed + 12345)

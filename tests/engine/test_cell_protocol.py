@@ -7,6 +7,7 @@ Bidirectional, and train on both engines with the same results.
 """
 
 import warnings
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +70,25 @@ class NoBackwardCell(RecurrentCell):
 
 class NumpyOnlyCell(LeakyRNNCell):
     torch_step = RecurrentCell.torch_step        # as if never written
+
+
+class TwoBlockCell(LeakyRNNCell):
+    """Reads two gate blocks of xw_t (a gate and a candidate) but leaves n_gates at 1."""
+
+    def step(self, xw_t, states, masks=None):
+        u = self.units
+        (h,) = states
+        f = 1 / (1 + np.exp(-(xw_t[:, :u] + h @ self.recurrent_kernel[:, :u])))
+        c = np.tanh(xw_t[:, u:2 * u] + (f * h) @ self.recurrent_kernel[:, u:2 * u])
+        return ((1 - f) * h + f * c,), None
+
+
+class TwoStatesCell(LeakyRNNCell):
+    """Declares one state but returns two."""
+
+    def step(self, xw_t, states, masks=None):
+        (h,), cache = super().step(xw_t, states, masks)
+        return (h, h), cache
 
 
 def leaky(dtype="float64", **kw):
@@ -159,10 +179,66 @@ def test_a_model_with_the_cell_saves_and_loads(tmp_path):
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+def _renamed_cell_file(model, path):
+    """``model`` saved, its file then naming LeakyRNNCell "LeakyCellV1" (a class since renamed)."""
+    model.save(path)
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    members["config.json"] = members["config.json"].replace(b'"LeakyRNNCell"', b'"LeakyCellV1"')
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_custom_objects_name_a_cell_as_keras_does(tmp_path):
+    from rnnkit.layers import cells
+    model = _model()
+    path = _renamed_cell_file(model, tmp_path / "renamed.keras")
+    with pytest.raises(ValueError) as e:
+        rnnkit.models.load_model(path)
+    message = str(e.value)
+    assert "\n" not in message
+    assert "classes rnnkit does not know: LeakyCellV1" in message
+    assert "custom_objects={'LeakyCellV1': LeakyCellV1}" in message
+    loaded = rnnkit.models.load_model(path, custom_objects={"LeakyCellV1": LeakyRNNCell})
+    assert isinstance(loaded.layers[2].cell, LeakyRNNCell)
+    x, _ = token_data()
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert "LeakyCellV1" not in cells._CELLS           # the name held for that load only
+
+
+def test_custom_objects_other_than_cells_are_refused_in_one_line(tmp_path):
+    path = tmp_path / "m.keras"
+    _model().save(path)
+    with pytest.raises(TypeError, match=r"^custom_objects\['Mine'\] is <class 'int'>: rnnkit "
+                                         r"loads your own recurrent cells"):
+        rnnkit.models.load_model(path, custom_objects={"Mine": int})
+
+
 # ---- errors ---------------------------------------------------------------------------------------
 def test_a_cell_without_step_backward_is_refused_by_name():
     with pytest.raises(TypeError, match="NoBackwardCell lacks step_backward"):
         L.RNN(NoBackwardCell(2))
+
+
+def test_a_step_that_does_not_fit_n_gates_is_said_at_build():
+    """Not a NumPy broadcast error mid-training: one line, at build, naming n_gates."""
+    layer = L.RNN(TwoBlockCell(4))
+    with pytest.raises(ValueError) as e:
+        layer.build((None, T, F))
+    message = str(e.value)
+    assert "\n" not in message
+    assert message.startswith(f"cell TwoBlockCell: step fails on its own weights (kernel ({F}, 4), "
+                              f"recurrent_kernel (4, 4), bias (4,); n_gates = 1): ")
+    assert "n_gates must be the number of units-wide blocks step reads from xw_t" in message
+
+
+def test_a_step_returning_the_wrong_states_is_said_at_build():
+    with pytest.raises(ValueError, match=r"cell TwoStatesCell: step returned states of shapes "
+                                         r"\[\(1, 4\), \(1, 4\)\] for a batch of 1; "
+                                         r"state_names \('h',\) asks for 1 of \(1, 4\)"):
+        L.RNN(TwoStatesCell(4)).build((None, T, F))
 
 
 def test_a_second_cell_class_of_the_same_name_elsewhere_is_said(monkeypatch):

@@ -171,6 +171,18 @@ def test_float32_layers_are_refused(make, x):
     assert "float32" in message and message.endswith('build it with dtype="float64"'), message
 
 
+@pytest.mark.parametrize("make", [
+    lambda: f64(layers.GRU, U, bptt_truncate=2),
+    lambda: layers.Bidirectional(f64(layers.LSTM, U, bptt_truncate=3), dtype="float64"),
+], ids=["gru", "bidirectional_lstm"])
+def test_truncated_bptt_is_refused(make):
+    message = refusal("a truncated gradient is a surrogate's by design: checked against the "
+                      "loss it reports relative errors near 1 for correct code", make(),
+                      float_input())
+    assert "truncates BPTT (bptt_truncate=" in message
+    assert message.endswith("check it with bptt_truncate=None"), message
+
+
 class LSTMWithoutBiasGradient(layers.LSTM):
     """The mutation that passed 162 tests: backward leaves the bias out of its gradients."""
 

@@ -218,7 +218,7 @@ def test_layers_rnnkit_lacks_are_named(saved):
     _rewrite_config(saved, swap)
     with pytest.raises(ValueError) as e:
         rnnkit.models.load_model(saved)
-    assert ("uses layers rnnkit does not have: Conv2D, ConvLSTM1D, PeepholeLSTMCell"
+    assert ("uses classes rnnkit does not know: Conv2D, ConvLSTM1D, PeepholeLSTMCell"
             in _one_line(e))
 
 

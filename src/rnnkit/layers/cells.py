@@ -24,6 +24,7 @@ over time).
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -267,6 +268,29 @@ def cell_class(name: str) -> type:
         raise ValueError(f"unknown recurrent cell {name!r}; known: {', '.join(sorted(_CELLS))}. "
                          f"A cell defined in your code must be imported (defined) before loading")
     return _CELLS[name]
+
+
+@contextmanager
+def custom_cells(custom_objects: dict):
+    """Keras's ``custom_objects`` for cells: each name resolves to its class while the block runs.
+
+    A RecurrentCell subclass registers itself under its class name when defined, so a name equal
+    to it needs nothing; this lets a file name a cell otherwise (a renamed class, say). Anything
+    else is refused in one line: rnnkit's layers are its own, only cells are user-defined."""
+    for name, cls in custom_objects.items():
+        if not (isinstance(cls, type) and issubclass(cls, RecurrentCell)):
+            raise TypeError(f"custom_objects[{name!r}] is {cls!r}: rnnkit loads your own "
+                             f"recurrent cells (RecurrentCell subclasses) this way, nothing else")
+    before = {name: _CELLS.get(name) for name in custom_objects}
+    _CELLS.update(custom_objects)
+    try:
+        yield
+    finally:
+        for name, cls in before.items():
+            if cls is None:
+                _CELLS.pop(name, None)
+            else:
+                _CELLS[name] = cls
 
 
 def _gate_blockers(cell) -> list[str]:

@@ -58,6 +58,28 @@ def _check_cell(cell, owner: str) -> RecurrentCell:
     return cell
 
 
+def _probe_step(cell: RecurrentCell, dtype) -> None:
+    """One step on zeros, right after the cell builds its weights: a step that does not fit them
+    (``n_gates`` left at 1 while step reads two blocks of xw_t, say) is said in one line here,
+    not as a NumPy broadcast error in the middle of training."""
+    name = type(cell).__name__
+    xw = np.zeros((1, cell.kernel.shape[1]), dtype)
+    try:
+        states, _ = cell.step(xw, cell.zero_states(1, dtype))
+    except (ValueError, IndexError) as e:
+        shapes = ", ".join(f"{n} {tuple(w.shape)}" for n, w in zip(cell.weight_names,
+                                                                    cell.params()))
+        raise ValueError(f"cell {name}: step fails on its own weights ({shapes}; n_gates = "
+                         f"{cell.n_gates}): {e}. n_gates must be the number of units-wide "
+                         f"blocks step reads from xw_t (docs/architecture.md, 'The cell "
+                         f"protocol')") from e
+    want = (1, cell.units)
+    if len(states) != len(cell.state_names) or any(np.shape(s) != want for s in states):
+        raise ValueError(f"cell {name}: step returned states of shapes "
+                         f"{[np.shape(s) for s in states]} for a batch of 1; state_names "
+                         f"{cell.state_names} asks for {len(cell.state_names)} of {want}")
+
+
 def _in_order_sum(parts):
     """Σ parts, first first (a fixed order: the same bits whichever thread made each part)."""
     parts = iter(parts)
@@ -207,6 +229,7 @@ class RNN(Layer):
             raise ValueError(f"layer {self.name!r} expects inputs of shape (batch, time, features)"
                              f" with known features, got {tuple(input_shape)}{_ids_hint(input_shape)}")
         self.cell.build(int(input_shape[-1]), self.dtype, self.rng)
+        _probe_step(self.cell, self.dtype)
         self._weight_names = self.cell.weight_names
         super().build(input_shape)
 

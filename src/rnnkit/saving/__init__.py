@@ -25,6 +25,7 @@ from ..atomic import atomic_path, refuse_overwrite
 from .files import (CONFIG_NAME, METADATA_NAME, Archive, ModelFileError, check_exists, h5_bytes,
                     open_h5, write_archive)
 from .h5_layout import WeightsMismatchError
+from ..layers import cells
 from .keras_format import UnsupportedModelError
 
 _log = logging.getLogger("rnnkit")
@@ -83,11 +84,15 @@ def _check_save_format(path: str, save_format) -> None:
 
 def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
     """Read a ``.keras`` file or a legacy ``.h5`` model file (written by rnnkit, Keras 3 or
-    tf.keras 2) into a Sequential model."""
-    path = os.fspath(filepath)
-    if custom_objects:
-        raise UnsupportedModelError(f"custom_objects are not supported by rnnkit, got "
-                                    f"{', '.join(custom_objects)}")
+    tf.keras 2) into a Sequential (or Functional) model.
+
+    ``custom_objects`` ({name in the file: class}) names your own recurrent cells, as in Keras;
+    a cell class is also found by its own name once the module defining it is imported."""
+    with cells.custom_cells(dict(custom_objects or {})):
+        return _load(os.fspath(filepath), compile)
+
+
+def _load(path: str, compile: bool):
     check_exists(path)
     if legacy_h5.is_legacy_path(path):
         model, optimizer_vars = legacy_h5.load_model(path, compile)

@@ -180,6 +180,16 @@ def missing_layer_classes(entries) -> list[str]:
     return missing
 
 
+def missing_classes_message(missing: list[str]) -> str:
+    """What a file's unknown classes are, and how a cell class of your own becomes known."""
+    names = [str(n) for n in missing]
+    example = next((n for n in names if n.endswith("Cell")), names[0])
+    return (f"the model uses classes rnnkit does not know: {', '.join(names)}. A recurrent cell "
+            f"of your own loads once the module that defines it is imported, or with "
+            f"custom_objects={{{example!r}: {example}}}; other layers (Keras's or your own) "
+            f"rnnkit does not have")
+
+
 def _accepted_params(cls) -> set[str]:
     """Keyword names ``cls(**kw)`` accepts, following ``**kwargs`` up the class hierarchy."""
     names: set[str] = set()
@@ -462,8 +472,7 @@ def sequential_from_config(config: dict, extras: dict | None = None):
     entries = config.get("layers", [])
     missing = missing_layer_classes([e for e in entries if e.get("class_name") != "InputLayer"])
     if missing:
-        raise UnsupportedModelError(f"the model uses layers rnnkit does not have: "
-                                    f"{', '.join(map(str, missing))}")
+        raise UnsupportedModelError(missing_classes_message(missing))
     extras = extras or {}
     model = Sequential(name=config.get("name"), trainable=config.get("trainable", True))
     for entry in entries:
@@ -741,8 +750,7 @@ def functional_from_config(config: dict, extras: dict | None = None):
     entries = [e for e in entries if e.get("name") not in ops]
     missing = missing_layer_classes([e for e in entries if e.get("class_name") != "InputLayer"])
     if missing:
-        raise UnsupportedModelError(f"the model uses layers rnnkit does not have: "
-                                    f"{', '.join(map(str, missing))}")
+        raise UnsupportedModelError(missing_classes_message(missing))
     extras = extras or {}
     made, outputs = {}, {}
     for entry in entries:

@@ -34,7 +34,8 @@ rnn_utils = torch.nn.utils.rnn
 
 
 class CudnnOffNotice(UserWarning):
-    """A layer runs the scripted step loop instead of cuDNN's fused kernel (slower, same math)."""
+    """A layer runs the scripted step loop instead of PyTorch's fused module (nn.LSTM/GRU/RNN,
+    cuDNN on a GPU): slower, the same math. Import it from rnnkit.engines.torch_engine."""
 
 
 def fused_blockers(layer) -> tuple[list[str], list[str]]:
@@ -57,8 +58,9 @@ def _declared_fused(cell) -> bool:
 
 
 def _notice(layer, reasons: list[str], when: str) -> None:
-    warnings.warn(f"rnnkit torch engine: layer {layer.name!r} runs a scripted step loop, cuDNN "
-                  f"off{when}: {', '.join(reasons)}", CudnnOffNotice, stacklevel=3)
+    warnings.warn(f"rnnkit torch engine: layer {layer.name!r} runs a scripted step loop, not "
+                  f"PyTorch's fused kernel (cuDNN on a GPU){when}: {', '.join(reasons)}",
+                  CudnnOffNotice, stacklevel=3)
 
 
 def _check_torch_step(layer) -> None:
