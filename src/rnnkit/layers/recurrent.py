@@ -70,7 +70,7 @@ def _probe_step(cell: RecurrentCell, dtype) -> None:
         shapes = ", ".join(f"{n} {tuple(w.shape)}" for n, w in zip(cell.weight_names,
                                                                     cell.params()))
         raise ValueError(f"cell {name}: step fails on its own weights ({shapes}; n_gates = "
-                         f"{cell.n_gates}): {e}. n_gates must be the number of units-wide "
+                         f"{cell.n_gates}): {str(e).strip()}. n_gates must be the number of units-wide "
                          f"blocks step reads from xw_t (docs/architecture.md, 'The cell "
                          f"protocol')") from e
     want = (1, cell.units)
