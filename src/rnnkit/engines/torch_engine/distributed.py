@@ -82,14 +82,11 @@ class Shard:
         start, stop = self.bounds(n_global)
         return (stop - start) * self.world / n_global
 
-    def gather(self, a: np.ndarray) -> np.ndarray:
-        """The global batch's rows, in order, from every rank's own rows."""
-        return self.start_gather(a).result()
-
     def start_gather(self, a: np.ndarray) -> Gathering:
-        """``gather`` begun in the background: ``.result()`` waits for it. A training step starts
-        it before its backward pass, so that the predictions travel while the gradients are
-        computed instead of adding a second wait for the slower rank after the update.
+        """The global batch's rows, in order, from every rank's own rows, gathered in the
+        background: ``.result()`` waits for them. A training step starts it before its backward
+        pass, so that the predictions travel while the gradients are computed instead of adding
+        a second wait for the slower rank after the update.
 
         One all_gather of tensors padded to the largest share (shares differ by at most one
         row); the tensors stay in ``_IN_FLIGHT`` until the backend has released them.
