@@ -56,6 +56,17 @@ def _deterministic():
     yield
 
 
+@pytest.fixture
+def compiled_on():
+    """The compiled loops (numba) switched on for one test (the switch is global), then restored."""
+    from rnnkit import kernels
+
+    saved = kernels.enabled()
+    kernels.set_enabled(True)
+    yield
+    kernels.set_enabled(saved)
+
+
 def pytest_collection_modifyitems(config, items):
     """Deselect tests marked tensorflow unless the -m expression asks for them."""
     if "tensorflow" in (config.getoption("markexpr") or ""):

@@ -24,6 +24,10 @@ class ArrayOps(Protocol):
     def maximum_(self, a, b) -> None:
         """a ← max(a, b) elementwise, in place."""
 
+    def host(self, x):
+        """``x`` as a NumPy array sharing its memory, or None where it has no such view (a GPU
+        tensor): what a rule's compiled loop (rnnkit.kernels.optimizers) may run on."""
+
 
 class NumpyOps:
     """``ArrayOps`` for NumPy arrays."""
@@ -39,6 +43,10 @@ class NumpyOps:
     @staticmethod
     def maximum_(a, b) -> None:
         np.maximum(a, b, out=a)
+
+    @staticmethod
+    def host(x):
+        return x
 
 
 NUMPY = NumpyOps()

@@ -24,6 +24,10 @@ leave the weight gradient dU = Σ_t h_tᵀ · d(h·U)_t to one matrix product ov
 (``recurrent_kernel_grad``); the inference loops (``infer``) keep only the running states.
 Every kernel is a pure function of its arguments (``nogil``), so passes may run in parallel
 threads.
+
+Beside the time loops: the embedding's backward scatter-add (``embedding.py``) and Adam's and
+RMSprop's update in one pass over each weight (``optimizers.py``, used by rnnkit.optimizers where
+it applies, bit for bit the rule's floats). The same switch turns all of them on and off.
 """
 
 from __future__ import annotations

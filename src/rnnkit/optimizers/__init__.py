@@ -11,6 +11,9 @@ step and in float32 like Keras's variables, so the same gradients give the same 
 Each rule is written once, with the arithmetic and in-place operators that NumPy arrays and torch
 tensors share; the few operations they spell differently come from an ``ArrayOps`` namespace
 (rnnkit.array_ops), so the torch engine runs these very rules on its tensors (``Optimizer.step``).
+Adam's and plain RMSprop's lines also exist compiled (rnnkit.kernels.optimizers): one pass over a
+weight instead of one per operator, with the same floats; they run where ``compiled.views`` says
+they apply (float32 arrays in host memory, numba on).
 
 Before the update, gradients are clipped (``clipnorm`` per weight, ``global_clipnorm`` over all,
 or ``clipvalue`` elementwise) and ``weight_decay`` shrinks weights by (1 − wd·lr), as in Keras.
@@ -29,7 +32,7 @@ import numpy as np
 from ..array_ops import NUMPY, ArrayOps
 from ..keras_options import KerasOptions, refuse_unknown
 from ..naming import snake_case
-from . import schedules
+from . import compiled, schedules
 from .schedules import LearningRateSchedule
 
 # Keras options for features rnnkit does not have, with the values that mean "off" (also what
@@ -249,6 +252,11 @@ class RMSprop(Optimizer):
     def update(self, xp, slot, g, w, lr):
         rho = np.float32(self.rho)
         v = slot["velocity"]
+        flat = None if self.centered or self.momentum > 0 else compiled.views(xp, w, g, v)
+        if flat is not None:                              # the two lines below, in one pass
+            compiled.loops().rmsprop(*flat, rho, np.float32(1 - self.rho), lr,
+                                     np.float32(self.epsilon))
+            return
         v *= rho
         v += np.float32(1 - self.rho) * (g * g)           # v ← ρv + (1 − ρ)g²
         denominator = v + np.float32(self.epsilon)
@@ -296,6 +304,12 @@ class Adam(Optimizer):
 
     def update(self, xp, slot, g, w, lr):
         m, v = slot["momentum"], slot["velocity"]
+        flat = None if self.amsgrad else compiled.views(xp, w, g, m, v)
+        if flat is not None:                              # the lines below, in one pass
+            compiled.loops().adam(*flat, np.float32(self.beta_1), np.float32(1 - self.beta_1),
+                                  np.float32(self.beta_2), np.float32(1 - self.beta_2),
+                                  self._alpha, np.float32(self.epsilon))
+            return
         m *= np.float32(self.beta_1)
         m += np.float32(1 - self.beta_1) * g              # m ← β₁m + (1 − β₁)g
         v *= np.float32(self.beta_2)

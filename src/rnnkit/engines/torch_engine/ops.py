@@ -7,8 +7,10 @@ name differently:
   ``ops.act(activation)`` — the torch function of an rnnkit activation — and
   ``ops.recurrent_matmul(h, U, masks)`` — h·U (batch, k·u) for U (u, k·u); with recurrent dropout
   masks (k, batch, u) every gate block g sees its own masked copy h ⊙ m_g (Keras);
-* the optimizers' update rules (``Optimizer.step``, rnnkit.optimizers) use ``sqrt``, ``cast`` and
-  ``maximum_``, the ``rnnkit.array_ops.ArrayOps`` protocol that ``NumpyOps`` serves for NumPy.
+* the optimizers' update rules (``Optimizer.step``, rnnkit.optimizers) use ``sqrt``, ``cast``,
+  ``maximum_`` and ``host``: the ``rnnkit.array_ops.ArrayOps`` protocol, which ``NumpyOps``
+  serves for NumPy. ``host`` lets a rule's compiled loop run on CPU tensors, whose memory NumPy
+  can view.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ class TorchOps:
     @staticmethod
     def maximum_(a, b) -> None:
         torch.maximum(a, b, out=a)            # a ← max(a, b) in place (AMSGrad's v̂)
+
+    @staticmethod
+    def host(x):
+        """A CPU tensor's memory as a NumPy array (writes reach the tensor); None on a GPU."""
+        return x.detach().numpy() if x.device.type == "cpu" else None
 
     @staticmethod
     def act(fn):
