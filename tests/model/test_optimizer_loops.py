@@ -91,7 +91,7 @@ def test_compiled_update_equals_the_rule_bit_for_bit(case, loops_called):
 def _adam_first_step(w, g, lr):
     """Adam's first step by hand, in float64 from Keras's float32 constants: m = (1 − β₁)g,
     v = (1 − β₂)g², α = lr·√(1 − β₂)/(1 − β₁) with β₁, β₂ rounded to float32 as Keras's are."""
-    f32 = lambda x: float(np.float32(x))                         # noqa: E731
+    f32 = lambda x: float(np.float32(x))
     b1, b2 = f32(0.9), f32(0.999)
     g = np.asarray(g, np.float64)
     m, v = f32(1 - 0.9) * g, f32(1 - 0.999) * g * g
