@@ -39,7 +39,7 @@ def text_to_word_sequence(
     if lower:
         text = text.lower()
     text = text.translate(_translation(filters, split))
-    return [t for t in text.split(split) if t]
+    return list(filter(None, text.split(split)))      # empty pieces dropped
 
 
 def _as_counter(d: dict) -> Counter:
@@ -142,25 +142,20 @@ class Tokenizer:
 
     def texts_to_sequences_generator(self, texts: Iterable[TextLike]) -> Iterator[list[int]]:
         """Like ``texts_to_sequences``, one text at a time."""
-        get = self.word_index.get
         oov = self._oov_index()
         limit = self.num_words or None  # Keras treats num_words=0 like None
+        # The hot loop looks words up at C speed (map over dict.get) in a vocabulary cut to the
+        # indices kept (< num_words) once per call: a word outside it is unknown or cut, and
+        # both are dropped, or become the oov index if there is one, as in Keras.
+        kept = self.word_index if limit is None else \
+            {w: i for w, i in self.word_index.items() if i < limit}
+        get = kept.get
         for text in texts:
-            tokens = self._tokens(text)
-            if limit is None and oov is None:
-                # The common case and the hot loop: map() looks words up at C speed, and the
-                # unknown words (None) are filtered out only if there are any.
-                ids = list(map(get, tokens))
-                yield [i for i in ids if i is not None] if None in ids else ids
-                continue
-            out = []
-            for w in tokens:
-                i = get(w)
-                if i is not None and (limit is None or i < limit):
-                    out.append(i)
-                elif oov is not None:
-                    out.append(oov)
-            yield out
+            ids = list(map(get, self._tokens(text)))
+            if None in ids:
+                ids = [i for i in ids if i is not None] if oov is None else \
+                    [oov if i is None else i for i in ids]
+            yield ids
 
     def _oov_index(self) -> int | None:
         if self.oov_token is None:
