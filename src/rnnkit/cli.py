@@ -28,6 +28,7 @@ from typing import Sequence
 
 from . import __version__
 from .data import sources
+from .engines.process_rank import is_writer
 from .errors import UserError
 from .workflow import commands
 from .workflow.inputs import mark_files
@@ -313,7 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as e:
         if debug:
             raise
-        print(f"rnnkit {args.command}: error: {e.render(CLI_SPELLING)}", file=sys.stderr)
+        if is_writer():     # in a data-parallel run every process meets the mistake: one says it
+            print(f"rnnkit {args.command}: error: {e.render(CLI_SPELLING)}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -118,6 +118,8 @@ def _engine_options(args: argparse.Namespace) -> dict:
             flag = "--device" if args.device != "auto" else "--nproc"
             raise UsageError(f"{flag} needs the torch engine: add --engine torch")
         return {}
+    if args.nproc > 1:
+        return {"device": args.device}     # the launcher: its processes check torch and device
     try:
         from ..engines.torch_engine.distributed import limit_threads
         from ..engines.torch_engine.engine import resolve_device
@@ -131,17 +133,21 @@ def _engine_options(args: argparse.Namespace) -> dict:
 
 
 def _train_distributed(args: argparse.Namespace, config: dict, resumed=None) -> int:
-    """``--nproc N``: N local processes (torch DDP over gloo/NCCL), one run directory."""
-    from ..engines.torch_engine.distributed import launch
-    from .train import plan_run
-    plan_run(config, warm_up=False)  # the processes check again; a mistake stops before a folder
+    """``--nproc N``: N local processes (torch DDP over gloo/NCCL), one run directory.
+
+    Each process checks the recipe, loads the data and builds the model, as one process does;
+    rank 0 makes the run's folder only after that, so a mistake still stops before a folder,
+    and rank 0 alone says what it was. This process checks the recipe's values only: loading
+    the data here too (and importing PyTorch) delayed every run's processes by seconds.
+    """
+    from ..engines.launcher import launch
+    from .validate import check_config
+    check_config(config)
     if resumed is not None:
         where = ["--resume", str(resumed.path)]
     else:
-        if args.run_dir is not None:
-            runs.prepare_run_dir(args.run_dir, args.overwrite)
-        where = ["--run-dir", str(args.run_dir or runs.new_run_dir(args.runs_dir,
-                                                                   config["name"]))]
+        run_dir = args.run_dir or runs.free_run_dir(args.runs_dir, config["name"])
+        where = ["--run-dir", str(run_dir)] + (["--overwrite"] if args.overwrite else [])
     argv = ["-m", "rnnkit", "train", args.recipe or "default", "--engine", "torch", "--device",
             args.device, *where, f"--backup-every={args.backup_every}"] + \
         [f"--set={o}" for o in args.overrides]
@@ -150,7 +156,19 @@ def _train_distributed(args: argparse.Namespace, config: dict, resumed=None) -> 
     if args.quiet:
         argv.append("--quiet")
     codes = launch(argv, nproc=args.nproc)
-    return max(codes)
+    # the process that failed first: a non-zero exit, before any the launcher stopped (a signal)
+    failed = sorted(((c < 0, r, c) for r, c in enumerate(codes) if c), key=lambda f: f[:2])
+    if not failed:
+        return 0
+    failed = failed[0][1:]
+    if codes[0] == 0 or codes[0] < 0:      # rank 0 finished, or was stopped: it said nothing
+        print(f"rnnkit train: error: process {failed[0]} of {args.nproc} stopped "
+              f"({_exit_status(failed[1])}); its messages are above", file=sys.stderr)
+    return failed[1] if failed[1] > 0 else 128 - failed[1]
+
+
+def _exit_status(code: int) -> str:
+    return f"exit code {code}" if code > 0 else f"signal {-code}"
 
 
 def _report_run(result) -> None:

@@ -56,13 +56,19 @@ def atomic_write_json(path: Path, data: Any) -> None:
 
 def new_run_dir(root: Path, recipe: str, now: _dt.datetime | None = None) -> Path:
     """A fresh ``root/<recipe>-<timestamp>`` (``-2``, ``-3``… when that second is taken)."""
+    path = free_run_dir(root, recipe, now)
+    path.mkdir(parents=True)
+    return path
+
+
+def free_run_dir(root: Path, recipe: str, now: _dt.datetime | None = None) -> Path:
+    """The path ``new_run_dir`` would make, not made (a data-parallel run's rank 0 makes it)."""
     stamp = (now or _dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
     base = Path(root) / f"{Path(recipe).stem}-{stamp}"
     path, n = base, 1
     while path.exists():
         n += 1
         path = base.with_name(f"{base.name}-{n}")
-    path.mkdir(parents=True)
     return path
 
 

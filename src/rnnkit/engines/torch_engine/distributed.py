@@ -8,7 +8,8 @@ training on B rows over N processes gives the weights one process gets on B rows
 are gathered, so the loop's metrics and logs are the global batch's. Backends: gloo on the CPU,
 NCCL on CUDA (device cuda:LOCAL_RANK).
 
-Launch with ``torchrun --nproc-per-node N script.py`` or ``launch([script, …], nproc=N)``.
+Launch with ``torchrun --nproc-per-node N script.py`` or ``launch([script, …], nproc=N)``
+(rnnkit.engines.launcher, which this module re-exports).
 
 The input embedding's gradient is all-reduced on the rows the global batch used (``EmbeddingRows``,
 a DDP communication hook), not densely: every rank holds the whole global batch, so every rank
@@ -28,13 +29,11 @@ from __future__ import annotations
 
 import atexit
 import os
-import socket
-import subprocess
-import sys
 import time
 
 import numpy as np
 
+from ..launcher import launch, process_threads
 from ..process_rank import rank, world_size
 from .torch_import import import_torch
 
@@ -242,50 +241,10 @@ def local_device(device) -> str:
     return device
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def process_threads() -> dict[str, str]:
-    """The compute threads of each CPU process: one, as torchrun gives its processes.
-
-    PyTorch otherwise starts one OpenMP thread per core in every process. On a recurrent
-    model's small per-step products those threads mostly spin: on 2 cores, one process of the
-    main job took 159 s per epoch with PyTorch's default 2 threads and 8.2 s with 1, and N
-    processes ran N× the threads the cores hold (docs/benchmarks.md). A limit the user set
-    (``OMP_NUM_THREADS``) is kept.
-    """
-    if "OMP_NUM_THREADS" in os.environ:
-        return {}
-    return {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
 def limit_threads() -> None:
     """``process_threads`` applied to this process (the CLI's single torch process on a CPU)."""
     if process_threads():
         torch.set_num_threads(1)
-
-
-def launch(argv: list[str], nproc: int, timeout: float | None = None) -> list[int]:
-    """Run ``python argv…`` in ``nproc`` processes on this machine (what torchrun does, locally).
-
-    Loopback only: MASTER_ADDR=127.0.0.1 and a free port. Returns every process's exit code.
-    """
-    if nproc < 1:
-        raise ValueError(f"nproc must be a positive integer, got {nproc!r}")
-    base = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()),
-            "WORLD_SIZE": str(nproc), **process_threads()}
-    procs = [subprocess.Popen([sys.executable, *argv],
-                              env={**base, "RANK": str(r), "LOCAL_RANK": str(r)})
-             for r in range(nproc)]
-    try:
-        return [p.wait(timeout=timeout) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
 
 
 __all__ = ["EmbeddingRows", "Shard", "launch", "local_device", "rank", "process_threads", "limit_threads", "world_size"]
