@@ -92,3 +92,17 @@ def test_a_process_that_failed_silently_is_named(tmp_path, tiny_recipe, monkeypa
                  "--run-dir", str(tmp_path / "run")]) == status
     err = capsys.readouterr().err
     assert (says in err) if says else err == ""
+
+
+def test_a_run_dir_holding_a_run_is_refused_before_any_process_starts(trained_run, tiny_recipe,
+                                                                      monkeypatch, capsys):
+    def no_launch(argv, nproc):
+        raise AssertionError("processes were started")
+
+    monkeypatch.setattr(launcher, "launch", no_launch)
+    before = sorted(p.name for p in trained_run.iterdir())
+    assert main(["train", str(tiny_recipe), "--engine", "torch", "--nproc", "2",
+                 "--run-dir", str(trained_run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "already holds a run (finished)" in err and "--overwrite" in err
+    assert sorted(p.name for p in trained_run.iterdir()) == before

@@ -146,6 +146,8 @@ def _train_distributed(args: argparse.Namespace, config: dict, resumed=None) -> 
     if resumed is not None:
         where = ["--resume", str(resumed.path)]
     else:
+        if args.run_dir is not None:        # refused here at once, not after the data loads
+            runs.check_run_dir(args.run_dir, args.overwrite)
         run_dir = args.run_dir or runs.free_run_dir(args.runs_dir, config["name"])
         where = ["--run-dir", str(run_dir)] + (["--overwrite"] if args.overwrite else [])
     argv = ["-m", "rnnkit", "train", args.recipe or "default", "--engine", "torch", "--device",

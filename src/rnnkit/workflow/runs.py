@@ -133,6 +133,18 @@ def prepare_run_dir(path: Path, overwrite: bool) -> None:
     """Make ``path`` ready for a new run: refuse one that holds a run unless ``overwrite``,
     in which case only the run's own files are removed (nothing else in the folder)."""
     path = Path(path)
+    held = check_run_dir(path, overwrite)
+    for name in held:
+        (path / name).unlink()
+    from ..saving import backup
+    backup.remove_all(path / BACKUP)        # an unfinished run's backups go with it
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def check_run_dir(path: Path, overwrite: bool) -> list[str]:
+    """The run files ``path`` holds, or the one-line refusal ``prepare_run_dir`` gives (nothing
+    is changed: a data-parallel launcher checks, its rank 0 prepares)."""
+    path = Path(path)
     if path.exists() and not path.is_dir():
         raise RunError(f"--run-dir {path} is a file, not a folder; choose another --run-dir")
     held = [name for name in RUN_FILES if (path / name).exists()]
@@ -141,11 +153,7 @@ def prepare_run_dir(path: Path, overwrite: bool) -> None:
         resume = f", continue it with --resume {path}" if status != "finished" else ""
         raise RunError(f"--run-dir {path} already holds a run ({status}); choose another "
                        f"--run-dir{resume}, or pass --overwrite to replace it")
-    for name in held:
-        (path / name).unlink()
-    from ..saving import backup
-    backup.remove_all(path / BACKUP)        # an unfinished run's backups go with it
-    path.mkdir(parents=True, exist_ok=True)
+    return held
 
 
 def _status(path: Path) -> str:
