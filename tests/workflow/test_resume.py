@@ -343,3 +343,34 @@ def test_a_new_run_never_continues_a_backup_left_in_its_folder(tmp_path, recipe)
     config = recipes.load(str(recipe), [s for s in SETS if s != "--set"])
     train_run(config, run, verbose=0)                  # not resumed: starts from scratch
     assert_same_run(run, _reference(tmp_path, recipe))
+
+
+def test_the_continue_hint_is_a_command_that_resumes_the_run(tmp_path, recipe, capsys):
+    """After Ctrl-C the summary prints the command that continues the run (with the engine flags
+    it must repeat), and lists only the files that exist."""
+    import shlex
+
+    from rnnkit.workflow import commands
+    from rnnkit.workflow.train import TrainResult
+
+    run = _interrupted(tmp_path, recipe, batch=3)             # inside epoch 1: no model yet
+    metrics = json.loads((run / "metrics.json").read_text())
+    commands._report_run(TrainResult(run, metrics, interrupted=True))
+    out = capsys.readouterr().out
+    (hint,) = [line.split(":", 1)[1].strip() for line in out.splitlines()
+               if line.startswith("Continue:")]
+    assert hint == f"rnnkit train --resume {run}"
+    assert "Model:" not in out and "Try:" not in out and f"Run:    {run}" in out
+    assert main([*shlex.split(hint)[1:], "--quiet"]) == 0
+    assert_same_run(run, _reference(tmp_path, recipe))
+
+
+def test_the_continue_hint_names_the_engine_and_processes_of_the_run(tmp_path, capsys):
+    from rnnkit.workflow import commands, runs
+    from rnnkit.workflow.train import TrainResult
+
+    assert runs.resume_command(tmp_path) == f"rnnkit train --resume {tmp_path}"
+    metrics = {"engine": "torch", "processes": 2, "epochs_run": 1}
+    commands._report_run(TrainResult(tmp_path, metrics, interrupted=True))
+    assert f"Continue:  rnnkit train --resume {tmp_path} --engine torch --nproc 2" in \
+        capsys.readouterr().out

@@ -179,14 +179,20 @@ def _report_run(result) -> None:
         done = m.get("epochs_run", 0)
         kept = f"best model kept in {where / runs.MODEL}" if (where / runs.MODEL).is_file() \
             else "no epoch finished, so no model was saved"
-        _say(f"\nInterrupted after {done} finished epoch(s); {kept}.\n"
-             f"Continue:  rnnkit train --resume {where}")
+        resume = runs.resume_command(where, m.get("engine", "numpy"), m.get("processes", 1))
+        _say(f"\nInterrupted after {done} finished epoch(s); {kept}.\nContinue:  {resume}")
     if "test_accuracy" in m:
         _say(f"\nTest accuracy: {m['test_accuracy']:.4f}  (loss {m['test_loss']:.4f}, "
              f"{m['examples']['test']:,} test examples from {m['test_source']}, best epoch "
              f"{m['best_epoch']} of {m['epochs_run']})")
-    _say(f"Run:    {where}\nModel:  {where / runs.MODEL}\nPlots:  {where / runs.CURVES}\n"
-         f"Try:    rnnkit predict {where} \"some text to classify\"")
+    lines = [f"Run:    {where}"]
+    if (where / runs.MODEL).is_file():          # an interrupted first epoch saved none
+        lines.append(f"Model:  {where / runs.MODEL}")
+    if (where / runs.CURVES).is_file():
+        lines.append(f"Plots:  {where / runs.CURVES}")
+    if (where / runs.MODEL).is_file():
+        lines.append(f"Try:    rnnkit predict {where} \"some text to classify\"")
+    _say("\n".join(lines))
 
 
 def _say(text: str) -> None:

@@ -141,6 +141,14 @@ def prepare_run_dir(path: Path, overwrite: bool) -> None:
     path.mkdir(parents=True, exist_ok=True)
 
 
+def resume_command(path: Path, engine: str = "numpy", processes: int = 1) -> str:
+    """The command that continues the run in ``path``: the engine it trained on must be given
+    again (resume refuses another), and the process count it ran with is what it ran best on."""
+    flags = ("" if engine == "numpy" else f" --engine {engine}") + \
+        (f" --nproc {processes}" if processes > 1 else "")
+    return f"rnnkit train --resume {path}{flags}"
+
+
 def check_run_dir(path: Path, overwrite: bool) -> list[str]:
     """The run files ``path`` holds, or the one-line refusal ``prepare_run_dir`` gives (nothing
     is changed: a data-parallel launcher checks, its rank 0 prepares)."""

@@ -293,7 +293,8 @@ def _fit(model, config, data, run_dir, extra, verbose, backup_every=0) -> bool:
                       callbacks=callbacks + extra + [interrupt], verbose=verbose)
     except KeyboardInterrupt:
         log.info("interrupted: keeping the best checkpoint, the finished epochs' history and "
-                 "the backup to continue from (rnnkit train --resume %s)", run_dir)
+                 "the backup to continue from (%s)",
+                 runs.resume_command(run_dir, model.engine.name, world_size()))
         return True
     for stopper in (c for c in callbacks if isinstance(c, EarlyStopping) and c.stopped_epoch):
         _say_and_log(f"early stopping: {train['monitor']} did not improve for "
