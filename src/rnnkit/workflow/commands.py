@@ -158,26 +158,24 @@ def _train_distributed(args: argparse.Namespace, config: dict, resumed=None) -> 
     if args.quiet:
         argv.append("--quiet")
     codes = launch(argv, nproc=args.nproc)
-    # the process that failed first: a non-zero exit, before any the launcher stopped (a signal)
-    failed = sorted(((c < 0, r, c) for r, c in enumerate(codes) if c), key=lambda f: f[:2])
-    if not failed:
+    if not any(codes):
         return 0
-    failed = failed[0][1:]
-    if codes[0] == 0 or codes[0] < 0:      # rank 0 finished, or was stopped: it said nothing
-        print(f"rnnkit train: error: process {failed[0]} of {args.nproc} stopped "
-              f"({_exit_status(failed[1])}); its messages are above", file=sys.stderr)
-    return failed[1] if failed[1] > 0 else 128 - failed[1]
-
-
-def _exit_status(code: int) -> str:
-    return f"exit code {code}" if code > 0 else f"signal {-code}"
+    # the cause: the first process that exited with an error, else the first one stopped (a
+    # negative code: the signal the launcher sent once another had failed)
+    rank, code = min(((r, c) for r, c in enumerate(codes) if c), key=lambda rc: (rc[1] < 0, rc[0]))
+    if codes[0] <= 0:                       # rank 0 finished, or was stopped: it said nothing
+        status = f"exit code {code}" if code > 0 else f"signal {-code}"
+        print(f"rnnkit train: error: process {rank} of {args.nproc} stopped ({status}); its "
+              f"messages are above", file=sys.stderr)
+    return code if code > 0 else 128 - code
 
 
 def _report_run(result) -> None:
     m, where = result.metrics, result.run_dir
+    model = (where / runs.MODEL).is_file()      # not after an interrupted first epoch
     if result.interrupted:
         done = m.get("epochs_run", 0)
-        kept = f"best model kept in {where / runs.MODEL}" if (where / runs.MODEL).is_file() \
+        kept = f"best model kept in {where / runs.MODEL}" if model \
             else "no epoch finished, so no model was saved"
         resume = runs.resume_command(where, m.get("engine", "numpy"), m.get("processes", 1))
         _say(f"\nInterrupted after {done} finished epoch(s); {kept}.\nContinue:  {resume}")
@@ -185,14 +183,10 @@ def _report_run(result) -> None:
         _say(f"\nTest accuracy: {m['test_accuracy']:.4f}  (loss {m['test_loss']:.4f}, "
              f"{m['examples']['test']:,} test examples from {m['test_source']}, best epoch "
              f"{m['best_epoch']} of {m['epochs_run']})")
-    lines = [f"Run:    {where}"]
-    if (where / runs.MODEL).is_file():          # an interrupted first epoch saved none
-        lines.append(f"Model:  {where / runs.MODEL}")
+    lines = [f"Run:    {where}"] + [f"Model:  {where / runs.MODEL}"] * model
     if (where / runs.CURVES).is_file():
         lines.append(f"Plots:  {where / runs.CURVES}")
-    if (where / runs.MODEL).is_file():
-        lines.append(f"Try:    rnnkit predict {where} \"some text to classify\"")
-    _say("\n".join(lines))
+    _say("\n".join(lines + [f"Try:    rnnkit predict {where} \"some text to classify\""] * model))
 
 
 def _say(text: str) -> None:
